@@ -12,12 +12,12 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists
 
 from apps.accounts.services import user_create
 from apps.core.errors import ApplicationError, ConflictError
 from apps.tenants.models import Client, Domain
+from apps.tenants.schema_clone import schema_clone
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]{1,39}$")
 RESERVED_SLUGS = {"public", "www", "admin", "api", "static", "media", "platform", "pg", "information"}
@@ -114,7 +114,7 @@ def tenant_provision(
             schema_name=slug, name=name.strip(), plan=plan, contact_name=contact_name, contact_email=admin_email
         )
         if clone:
-            CloneSchema().clone_schema(settings.TENANT_BASE_SCHEMA, slug, "DATA")
+            schema_clone(source=settings.TENANT_BASE_SCHEMA, target=slug)
         else:
             _create_schema_by_migrations(slug)
         Domain.objects.create(domain=host, tenant=tenant, is_primary=True)

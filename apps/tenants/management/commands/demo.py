@@ -65,7 +65,7 @@ class Command(BaseCommand):
 
     def _demo_data(self) -> None:
         """Each domain app contributes demo data through its own command, when it is installed."""
-        from django.core.management import get_commands  # noqa: PLC0415
+        from django.core.management import get_commands
 
         for command, args in [("loyalty_demo_data", ["--schema", DEMO_SLUG, "--members", "2000", "--if-empty"])]:
             if command in get_commands():
@@ -102,7 +102,7 @@ class Command(BaseCommand):
             "beat": [str(bindir / "celery"), "-A", "incentiva", "beat", "--loglevel", "WARNING",
                      "-S", "django_celery_beat.schedulers:DatabaseScheduler"],
         }
-        procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}  # noqa: S603
+        procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         self.stdout.write(f"Running {', '.join(procs)} (Ctrl-C stops them all).")
 
         def stop(*_args: object) -> None:
