@@ -98,14 +98,31 @@ def _as_user(user: pwd.struct_passwd | None) -> dict:
     return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
 
+def _private_tmp(kind: str) -> Path:
+    digest = hashlib.sha1(str(DATA_DIR).encode(), usedforsecurity=False).hexdigest()[:10]
+    return Path(tempfile.gettempdir()) / f"incentiva-{kind}-{digest}"
+
+
 def _pg_dirs() -> tuple[Path, Path]:
     pgdata = DATA_DIR / "pg"
     sockdir = DATA_DIR / "run"
+    relocated = DATA_DIR / "pg.location"
+    if relocated.exists():
+        base = Path(relocated.read_text().strip())
+        pgdata, sockdir = base / "pg", base / "run"
     # A unix socket path is limited to 107 bytes; deep checkouts get a short private folder instead.
     if len(str(sockdir / ".s.PGSQL.5432")) > 100:
-        digest = hashlib.sha1(str(DATA_DIR).encode(), usedforsecurity=False).hexdigest()[:10]
-        sockdir = Path(tempfile.gettempdir()) / f"incentiva-{digest}"
+        sockdir = _private_tmp("run")
     return pgdata, sockdir
+
+
+def _pg_relocate() -> tuple[Path, Path]:
+    """As root, when the project sits below a folder the server account cannot enter (say /root), the
+    data goes to a private folder under the system temp dir instead of opening up the parents."""
+    base = _private_tmp("pg")
+    base.mkdir(mode=0o711, parents=True, exist_ok=True)
+    (DATA_DIR / "pg.location").write_text(str(base))
+    return _pg_dirs()
 
 
 def _traversable_by(path: Path, user: pwd.struct_passwd | None) -> bool:
@@ -136,6 +153,9 @@ def postgres_start() -> str:
         if not _pg_ready(sockdir):
             bindir = _pg_bindir()
             user = _server_user()
+            DATA_DIR.mkdir(parents=True, exist_ok=True)
+            if not _traversable_by(DATA_DIR, user):
+                pgdata, sockdir = _pg_relocate()
             for folder in (pgdata, sockdir):
                 folder.mkdir(parents=True, exist_ok=True)
                 if user is not None:
@@ -143,7 +163,7 @@ def postgres_start() -> str:
                 folder.chmod(0o700 if folder == pgdata else 0o755)
             if not _traversable_by(pgdata, user):
                 raise EmbeddedServiceError(
-                    f"{pgdata} is not reachable by the '{user.pw_name}' account that runs PostgreSQL; "  # type: ignore[union-attr]
+                    f"{pgdata} is not reachable by the account that runs PostgreSQL; "
                     "set INCENTIVA_DATA_DIR to a folder it can reach, or set DATABASE_URL."
                 )
             if not (pgdata / "PG_VERSION").exists():
