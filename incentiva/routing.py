@@ -1,3 +1,10 @@
-"""Websocket routes. The live-channel work wraps these in the tenant/auth middleware."""
+"""Websocket routes, served behind the tenant and auth middleware in incentiva.asgi."""
 
-websocket_urlpatterns: list = []
+from django.urls import path, re_path
+
+from apps.core.consumers import LiveConsumer, websocket_not_found
+
+websocket_urlpatterns: list = [
+    path("ws/live/", LiveConsumer.as_asgi()),
+    re_path(r"", websocket_not_found),
+]

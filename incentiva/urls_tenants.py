@@ -3,7 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
+from oauth2_provider.urls import base_urlpatterns as oauth2_base_urlpatterns
 
 from apps.core import views as core_views
 
@@ -14,10 +15,17 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    # Only the protocol endpoints (authorize, token, revoke, introspect): partner applications are
+    # registered by owners/admins through /api/developer/applications, not DOT's self-service pages.
+    path("o/", include((oauth2_base_urlpatterns, "oauth2_provider"), namespace="oauth2_provider")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Both pages run under the strict CSP: see apps/core/views.py for the one thing ReDoc adds.
+    path("api/docs/", core_views.ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", core_views.ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/", include("apps.accounts.api.urls")),
+    path("api/developer/", include("apps.developer.api.urls")),
     path("", core_views.tenant_home, name="home"),
 ]
+
+handler404 = "apps.core.api.handlers.page_not_found"
+handler500 = "apps.core.api.handlers.server_error"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.db import connection
 from django.test import Client as DjangoClient
+from django.utils import translation
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
@@ -23,15 +24,48 @@ TENANT_HOSTS = {"alpha": "alpha.localhost", "beta": "beta.localhost"}
 OWNER_PASSWORD = "Owner-pass-12345"
 
 
+def _ensure_test_database(request: pytest.FixtureRequest, django_db_blocker) -> None:  # type: ignore[no-untyped-def]
+    """pytest-django creates the test database only if a collected test uses ``db``; a session of
+    ``committed``-only tests (the worker or websocket tests run alone) needs it as well."""
+    from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+    from django.test.utils import setup_databases, teardown_databases
+
+    if connection.settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX):
+        return
+    keepdb = bool(request.config.getvalue("reuse_db")) and not request.config.getvalue("create_db")
+    config = setup_databases(verbosity=0, interactive=False, keepdb=keepdb, aliases={"default"})
+    if not keepdb:
+
+        def teardown() -> None:
+            with django_db_blocker.unblock():
+                teardown_databases(config, verbosity=0)
+
+        request.addfinalizer(teardown)
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+def django_db_setup(django_db_setup, django_db_blocker, request):  # type: ignore[no-untyped-def]
     with django_db_blocker.unblock():
+        _ensure_test_database(request, django_db_blocker)
         platform_bootstrap()
         for slug in TENANT_HOSTS:
             if not Client.objects.filter(schema_name=slug).exists():
                 tenant_provision(slug=slug, name=slug.title(), admin_email=f"owner@{slug}.test",
                                  admin_password=OWNER_PASSWORD)
         connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_between_tests() -> Iterator[None]:
+    """django-tenants' middleware leaves the connection in the last request's tenant schema; every test
+    starts and ends in the public schema so none depends on what the previous one requested."""
+    if connection.connection is not None or connection.schema_name != "public":
+        connection.set_schema_to_public()
+    # A request in another language leaves that language active in the thread: start every test in English.
+    translation.activate("en")
+    yield
+    translation.activate("en")
+    connection.set_schema_to_public()
 
 
 def _activate(slug: str) -> Client:
@@ -96,3 +130,55 @@ def web_client(tenant) -> Callable[..., DjangoClient]:  # type: ignore[no-untype
         return client
 
     return make
+
+
+class CommittedData:
+    """Rows committed outside any test transaction, for code that reads on another connection (a Celery
+    worker process, Channels' database thread). Everything registered is removed at teardown."""
+
+    def __init__(self) -> None:
+        self._cleanups: list[Callable[[], object]] = []
+
+    def add(self, schema: str, make: Callable[[], object]) -> object:
+        """Create a row with ``make()`` in ``schema``; it is deleted again at teardown."""
+        with schema_context(schema):
+            obj = make()
+        model, pk = type(obj), obj.pk  # type: ignore[attr-defined]
+
+        def delete() -> None:
+            with schema_context(schema):
+                model._base_manager.filter(pk=pk).delete()  # type: ignore[attr-defined]
+
+        self._cleanups.append(delete)
+        return obj
+
+    def user(self, schema: str = "alpha", role: str = "participant", **kwargs):  # type: ignore[no-untyped-def]
+        return self.add(schema, lambda: UserFactory(role=role, **kwargs))
+
+    def on_cleanup(self, func: Callable[[], object]) -> None:
+        """Run ``func`` at teardown (before the rows added earlier are deleted)."""
+        self._cleanups.append(func)
+
+    def cleanup(self) -> None:
+        errors: list[Exception] = []
+        while self._cleanups:
+            try:
+                self._cleanups.pop()()
+            except Exception as exc:  # keep cleaning; report the first failure afterwards
+                errors.append(exc)
+        connection.set_schema_to_public()
+        if errors:
+            raise errors[0]
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker) -> Iterator[CommittedData]:  # type: ignore[no-untyped-def]
+    """Database access without the per-test transaction: what a test writes is committed (use ``add`` or
+    ``on_cleanup`` so it is removed). Do not combine with ``db``/``tenant``, which wrap the test in one."""
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()  # whatever an earlier test left behind
+        data = CommittedData()
+        try:
+            yield data
+        finally:
+            data.cleanup()

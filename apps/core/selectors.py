@@ -19,15 +19,29 @@ def _timed(check) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
+def _redis_ping(url: str) -> None:
+    # A short-lived client, closed at once: a probe every few seconds must not pile up connections.
+    with redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) as client:
+        client.ping()
+
+
 def readiness_checks() -> dict[str, dict[str, Any]]:
+    """Each backing service answers within a second: ``{"database": {"ok", "ms"[, "error"]}, ...}``."""
     def database() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
 
     def cache() -> None:
-        redis.Redis.from_url(settings.CACHE_URL, socket_timeout=1, socket_connect_timeout=1).ping()
+        _redis_ping(settings.CACHE_URL)
 
     def broker() -> None:
-        redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=1, socket_connect_timeout=1).ping()
+        _redis_ping(settings.CELERY_BROKER_URL)
 
     return {"database": _timed(database), "redis": _timed(cache), "broker": _timed(broker)}
+
+
+def job_run_has_succeeded(*, task_id: str) -> bool:
+    """Whether a delivery of this task id already ran to completion in the current schema."""
+    from apps.core.models import JobRun
+
+    return bool(task_id) and JobRun.objects.filter(task_id=task_id, status=JobRun.Status.SUCCEEDED).exists()

@@ -1,20 +1,26 @@
-"""Health probes and the two home pages. Thin: they only read."""
+"""Health probes, the two home pages and the API documentation pages. Thin: they only read."""
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from apps.core.selectors import readiness_checks
 
 
+@never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness: the process answers. Checks nothing else on purpose."""
+    """Liveness: the process answers. Checks nothing else on purpose (a restart would not fix a database)."""
     return JsonResponse({"status": "ok"})
 
 
+@never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: database, Redis and the Celery broker all answer."""
+    """Readiness: database, Redis (cache) and the Celery broker all answer; 503 names the one that does not."""
     checks = readiness_checks()
     ready = all(check["ok"] for check in checks.values())
     return JsonResponse({"status": "ready" if ready else "unavailable", "checks": checks},
@@ -29,3 +35,14 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("account_login")
     return render(request, "core/tenant_home.html")
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI that runs under the global CSP unchanged: its init script is served from
+    ``?script`` (same origin) instead of being inlined, so ``script-src 'self'`` is enough."""
+
+
+@method_decorator(csp_update({"worker-src": ["'self'", "blob:"]}), name="dispatch")
+class ApiRedocView(SpectacularRedocView):
+    """ReDoc builds its search index in a Web Worker created from a ``blob:`` URL: allowed on this page
+    only. Its Google Fonts stylesheet stays blocked (the page falls back to system fonts)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from incentiva import embedded
@@ -25,7 +26,8 @@ SHARED_APPS = [
     "apps.tenants",
     "django_tenants",
     "daphne",
-    "unfold",
+    # Not plain "unfold": that one replaces admin.site; ours is TenantAdminSite (see apps/tenants/sites.py).
+    "unfold.apps.BasicAppConfig",
     "unfold.contrib.filters",
     "unfold.contrib.forms",
     "django.contrib.contenttypes",
@@ -33,7 +35,7 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    "apps.tenants.sites.TenantAdminConfig",  # django.contrib.admin, with TenantAdminSite as admin.site
     "django.contrib.humanize",
     "apps.core",
     "apps.accounts",
@@ -61,7 +63,7 @@ TENANT_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.admin",
+    "apps.tenants.sites.TenantAdminConfig",  # django.contrib.admin, with TenantAdminSite as admin.site
     "apps.core",
     "apps.accounts",
     "allauth",
@@ -70,6 +72,7 @@ TENANT_APPS = [
     "allauth.socialaccount",
     "rest_framework_simplejwt.token_blacklist",
     "oauth2_provider",
+    "apps.developer",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -89,6 +92,7 @@ ASGI_APPLICATION = "incentiva.asgi.application"
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.HealthProbeMiddleware",
     "apps.tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -130,6 +134,9 @@ _EMBEDDED_ALLOWED = not env("DJANGO_SETTINGS_MODULE", default="").endswith(".pro
 DATABASE_URL = env("DATABASE_URL", default="") or (embedded.postgres_start() if _EMBEDDED_ALLOWED else "")
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# A unix-socket URL (?host=/path) arrives as an option; Django expects it as HOST.
+if "host" in DATABASES["default"].get("OPTIONS", {}):
+    DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -202,8 +209,11 @@ MFA_TOTP_ISSUER = "Incentiva"
 # ------------------------------------------------------------------------------------------ API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # OAuth2 first: it passes on a bearer token it does not know (a JWT), while the JWT class rejects
+        # any bearer token that is not a JWT. Its "Bearer" challenge makes DRF answer 401, not 403.
+        "apps.core.api.authentication.OAuth2Authentication",
         "apps.accounts.authentication.TenantJWTAuthentication",
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        "apps.developer.authentication.APIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -225,7 +235,7 @@ REST_FRAMEWORK = {
         "auth_login": env("THROTTLE_AUTH_LOGIN", default="5/min"),
     },
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -249,9 +259,12 @@ OAUTH2_PROVIDER = {
         "campaigns:write": _("Create and run sales-incentive campaigns"),
         "referrals:read": _("Read referral campaigns and referrals"),
         "referrals:write": _("Change referral campaigns and referrals"),
+        "developer:read": _("Read the tenant's partner applications and API keys"),
+        "developer:write": _("Register partner applications and issue or revoke API keys"),
     },
     "DEFAULT_SCOPES": ["profile:read"],
     "PKCE_REQUIRED": True,
+    "OAUTH2_VALIDATOR_CLASS": "apps.developer.oauth_validators.TenantOAuth2Validator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
@@ -270,6 +283,7 @@ SPECTACULAR_SETTINGS = {
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
+
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 
@@ -283,6 +297,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
+# Platform-wide beat entries (synced into django_celery_beat by its scheduler): each one fans a tenant task out
+# to every active tenant through core.run_for_all_tenants. Apps add their own entries below.
+CELERY_BEAT_SCHEDULE: dict = {}
+# No result backend, so nothing for beat's default celery.backend_cleanup entry to clean.
+CELERY_RESULT_EXPIRES = None
+
 
 # ------------------------------------------------------------------------------------------ i18n
 LANGUAGE_CODE = "en"
@@ -306,6 +326,8 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# django-csp 4 format. No inline or eval'd script anywhere but the admin sites, which add 'unsafe-eval' on
+# their own pages (apps/tenants/sites.py); /api/redoc/ adds a blob: worker (apps/core/views.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -313,18 +335,129 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "connect-src": ["'self'", "ws:", "wss:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        # https: because browsers apply form-action to the redirect that follows a POST: signing in with
+        # Google/Microsoft and approving a partner's OAuth2 request both end on another origin.
+        "form-action": ["'self'", "https:"],
     }
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Incentiva <no-reply@incentiva.local>")
 
-UNFOLD = {
+# Back offices (django-unfold): UNFOLD for a tenant's /admin/, UNFOLD_PLATFORM for /platform-admin/.
+_UNFOLD_COMMON = {
     "SITE_TITLE": "Incentiva",
-    "SITE_HEADER": "Incentiva",
-    "SHOW_LANGUAGES": True,
+    "SITE_SYMBOL": "workspace_premium",
+    "SHOW_LANGUAGES": True,  # posts to set_language, present in both urlconfs
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "BORDER_RADIUS": "6px",
+    "COLORS": {
+        # The product's blue (#1d4ed8 is primary-700): white text on 600+ passes WCAG AA.
+        "primary": {
+            "50": "oklch(97% .014 254.604)",
+            "100": "oklch(93.2% .032 255.585)",
+            "200": "oklch(88.2% .059 254.128)",
+            "300": "oklch(80.9% .105 251.813)",
+            "400": "oklch(70.7% .165 254.624)",
+            "500": "oklch(62.3% .214 259.815)",
+            "600": "oklch(54.6% .245 262.881)",
+            "700": "oklch(48.8% .243 264.376)",
+            "800": "oklch(42.4% .199 265.638)",
+            "900": "oklch(37.9% .146 265.522)",
+            "950": "oklch(28.2% .091 267.935)",
+        },
+    },
+}
+UNFOLD = {
+    **_UNFOLD_COMMON,
+    "SITE_HEADER": "apps.tenants.sites.tenant_site_header",
+    "SITE_SUBHEADER": _("Administration"),
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,  # every registered tenant model stays one click away
+        "navigation": [
+            {
+                "title": _("Workspace"),
+                "items": [
+                    {"title": _("Dashboard"), "icon": "dashboard", "link": reverse_lazy("admin:index")},
+                    {
+                        "title": _("Users"),
+                        "icon": "group",
+                        "link": reverse_lazy("admin:accounts_user_changelist"),
+                        "permission": lambda request: request.user.has_perm("accounts.view_user"),
+                    },
+                    {
+                        "title": _("Groups and permissions"),
+                        "icon": "admin_panel_settings",
+                        "link": reverse_lazy("admin:auth_group_changelist"),
+                        "permission": lambda request: request.user.has_perm("auth.view_group"),
+                    },
+                ],
+            },
+            {
+                "title": _("Integrations"),
+                "items": [
+                    {
+                        "title": _("OAuth2 applications"),
+                        "icon": "key",
+                        "link": reverse_lazy("admin:oauth2_provider_application_changelist"),
+                        "permission": lambda request: request.user.has_perm("oauth2_provider.view_application"),
+                    },
+                    {"title": _("API documentation"), "icon": "api", "link": "/api/docs/"},
+                ],
+            },
+        ],
+    },
+}
+UNFOLD_PLATFORM = {
+    **_UNFOLD_COMMON,
+    "SITE_HEADER": _("Incentiva platform"),
+    "SITE_SUBHEADER": _("Platform administration"),
+    "ENVIRONMENT": "apps.tenants.sites.platform_environment",
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": [
+            {
+                "title": _("Tenants"),
+                "items": [
+                    {
+                        "title": _("Tenants"),
+                        "icon": "domain",
+                        "link": reverse_lazy("platform_admin:tenants_client_changelist"),
+                        "permission": lambda request: request.user.has_perm("tenants.view_client"),
+                    },
+                    {
+                        "title": _("Provision a tenant"),
+                        "icon": "add_business",
+                        "link": reverse_lazy("platform_admin:tenants_client_provision"),
+                        "permission": lambda request: request.user.has_perm("tenants.add_client"),
+                    },
+                ],
+            },
+            {
+                "title": _("Platform"),
+                "items": [
+                    {
+                        "title": _("Platform staff"),
+                        "icon": "badge",
+                        "link": reverse_lazy("platform_admin:accounts_user_changelist"),
+                        "permission": lambda request: request.user.has_perm("accounts.view_user"),
+                    },
+                    {
+                        "title": _("Scheduled jobs"),
+                        "icon": "schedule",
+                        "link": reverse_lazy("platform_admin:django_celery_beat_periodictask_changelist"),
+                        "permission": lambda request: request.user.has_perm("django_celery_beat.view_periodictask"),
+                    },
+                ],
+            },
+        ],
+    },
 }
 
 # ------------------------------------------------------------------------------------------ logging
@@ -332,7 +465,10 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "apps.core.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "apps.core.logging.RequestContextFilter"},
+        "redact_secrets": {"()": "apps.core.logging.SecretRedactionFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -341,12 +477,19 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_context"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_context", "redact_secrets"],
+        }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django_tenants": {"level": "WARNING"},
+        # The SDK logs whole requests (prompt and campaign text) at DEBUG: never let that through.
+        "anthropic": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
     },
 }
 

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # runs at setup, before there is a database to check against
     help = "Compile every .po catalog under LOCALE_PATHS into .mo (fails on untranslated or fuzzy entries)."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

@@ -1,0 +1,74 @@
+"""Throttles: per user and per partner client (OAuth application or API key), counted in Redis per tenant."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from django.conf import settings
+from django_tenants.utils import schema_context
+
+from apps.core.throttling import AnonRateThrottle, ClientRateThrottle, UserRateThrottle
+from tests.conftest import TENANT_HOSTS
+from tests.factories.accounts import UserFactory
+from tests.factories.developer import api_key_issue, client_credentials_token, oauth_application_register
+
+KEYS = "/api/developer/api-keys"
+
+
+@pytest.fixture
+def redis_cache() -> redis.Redis:
+    return redis.Redis.from_url(settings.CACHE_URL)
+
+
+def _cache_key(schema: str, key: str) -> str:
+    """The key Django's Redis cache writes, with django-tenants' schema prefix."""
+    return f"{schema}:{settings.CACHES['default']['KEY_PREFIX']}:1:{key}"
+
+
+def test_user_throttle_answers_429_and_counts_in_redis_per_tenant(api_client, monkeypatch, redis_cache):
+    monkeypatch.setattr(UserRateThrottle, "rate", "2/min", raising=False)
+    alpha_user = UserFactory(role="owner")
+    alpha = api_client(None, user=alpha_user)
+    with schema_context("beta"):  # same user id in the other tenant
+        beta = api_client(None, host=TENANT_HOSTS["beta"], user=UserFactory(role="owner", id=alpha_user.pk))
+
+    statuses = [alpha.get(KEYS).status_code for _ in range(3)]
+    on_beta = beta.get(KEYS)
+
+    assert statuses == [200, 200, 429]
+    assert on_beta.status_code == 200
+    alpha_key = _cache_key("alpha", f"throttle_user_{alpha_user.pk}")
+    beta_key = _cache_key("beta", f"throttle_user_{alpha_user.pk}")
+    assert redis_cache.exists(alpha_key) and redis_cache.exists(beta_key)
+    assert 0 < redis_cache.ttl(alpha_key) <= 60
+    throttled = alpha.get(KEYS)
+    assert throttled.json()["error"]["code"] == "throttled"
+    assert int(throttled["Retry-After"]) > 0
+
+
+def test_client_throttle_keys_each_api_key(api_client, monkeypatch, redis_cache):
+    monkeypatch.setattr(ClientRateThrottle, "rate", "2/min", raising=False)
+    # Partner clients are not held to the per-IP budget of anonymous callers.
+    monkeypatch.setattr(AnonRateThrottle, "rate", "1/min", raising=False)
+    first, second = api_key_issue(), api_key_issue()
+    client = api_client(None)
+
+    statuses = [client.get(KEYS, HTTP_X_API_KEY=first.raw_key).status_code for _ in range(3)]
+    other = client.get(KEYS, HTTP_X_API_KEY=second.raw_key)
+
+    assert statuses == [200, 200, 429]
+    assert other.status_code == 200
+    assert redis_cache.exists(_cache_key("alpha", f"throttle_client_apikey:{first.api_key.prefix}"))
+
+
+def test_client_throttle_keys_each_oauth_application(api_client, monkeypatch, redis_cache):
+    monkeypatch.setattr(ClientRateThrottle, "rate", "1/min", raising=False)
+    registered = oauth_application_register(scopes=["developer:read"])
+    client_id = registered.partner.application.client_id
+    token = client_credentials_token(host=TENANT_HOSTS["alpha"], client_id=client_id,
+                                     client_secret=registered.client_secret).json()["access_token"]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    client = api_client(None)
+
+    assert [client.get(KEYS, **auth).status_code for _ in range(2)] == [200, 429]
+    assert redis_cache.exists(_cache_key("alpha", f"throttle_client_oauth:{client_id}"))
