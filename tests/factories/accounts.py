@@ -25,3 +25,26 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.save(update_fields=["password"])
             EmailAddress.objects.get_or_create(user=self, email=self.email,
                                                defaults={"primary": True, "verified": True})
+
+
+def mfa_enable(user: User) -> tuple[str, list[str]]:
+    """Turn on TOTP and recovery codes for ``user`` through allauth.mfa's own API, as its setup pages do.
+    Returns the TOTP secret and the recovery codes."""
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    codes = RecoveryCodes.activate(user).get_unused_codes()
+    return secret, codes
+
+
+def totp_code(secret: str, *, offset_periods: int = 0) -> str:
+    """The code an authenticator app shows now (or ``offset_periods`` periods away) for ``secret``."""
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    counter = int(time.time()) // app_settings.TOTP_PERIOD + offset_periods
+    return format_hotp_value(hotp_value(secret, counter))
