@@ -23,7 +23,13 @@ urlpatterns = [
     path("api/docs/", core_views.ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", core_views.ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/", include("apps.accounts.api.urls")),
+    path("api/", include("apps.rules.api.urls")),
     path("api/developer/", include("apps.developer.api.urls")),
+    path("api/loyalty-referral/", include("apps.loyalty.api.urls")),
+    path("api/loyalty-referral/", include("apps.referrals.api.urls")),
+    path("api/tlp/", include("apps.tlp.api.urls")),
+    # Public referral links members share: no sign-in (see apps/referrals/views.py).
+    path("r/", include("apps.referrals.urls")),
     path("", core_views.tenant_home, name="home"),
 ]
 

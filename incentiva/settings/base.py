@@ -72,7 +72,13 @@ TENANT_APPS = [
     "allauth.socialaccount",
     "rest_framework_simplejwt.token_blacklist",
     "oauth2_provider",
+    "apps.loyalty",
     "apps.developer",
+    "apps.referrals",
+    "apps.rules",
+    "apps.campaigns",
+    "apps.ai",
+    "apps.tlp",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -279,10 +285,24 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
+    # One name for a choice set that several fields use.
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralChannelEnum": "apps.referrals.models.Channel",
+    },
 }
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
+# ------------------------------------------------------------------------------------------ Claude API (apps.ai)
+# Empty key: the deterministic parser answers (the seed's fallback). A tenant may store its own key (encrypted).
+ANTHROPIC_API_KEY = env("ANTHROPIC_API_KEY", default="")
+# The newest Sonnet the installed SDK knows; claude-sonnet-4-5 is deprecated (end of life 2026-11-30).
+ANTHROPIC_MODEL = env("ANTHROPIC_MODEL", default="claude-sonnet-5-5")
+AI_RATE_LIMIT = env.int("AI_RATE_LIMIT", default=20)  # Claude calls per tenant per minute
+AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=60.0)
+AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)  # the SDK's own retries of 408/429/5xx and lost connections
+AI_MAX_TOKENS = env.int("AI_MAX_TOKENS", default=4096)
+AI_CACHE_TTL_SECONDS = env.int("AI_CACHE_TTL_SECONDS", default=7 * 24 * 3600)
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -300,9 +320,54 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Platform-wide beat entries (synced into django_celery_beat by its scheduler): each one fans a tenant task out
 # to every active tenant through core.run_for_all_tenants. Apps add their own entries below.
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["referrals-expire-due"] = {
+    "task": "core.run_for_all_tenants",
+    "schedule": 3600.0,
+    "kwargs": {"task_name": "referrals.expire_due"},
+    "options": {"headers": {"_schema_name": "public"}},
+}
+# Loyalty: unlock pending points and expire old ones every 15 minutes; warnings, released reservations and
+# tier downgrades less often. Every task is safe to run twice (apps/loyalty/tasks.py).
+for _name, _task, _every in [
+    ("loyalty-points-unlock-due", "loyalty.points_unlock_due", 900.0),
+    ("loyalty-points-expire-due", "loyalty.points_expire_due", 900.0),
+    ("loyalty-expiry-warnings-send", "loyalty.expiry_warnings_send", 6 * 3600.0),
+    ("loyalty-redemptions-release-expired", "loyalty.redemptions_release_expired", 300.0),
+    ("loyalty-tier-downgrades-apply-due", "loyalty.tier_downgrades_apply_due", 3600.0),
+]:
+    CELERY_BEAT_SCHEDULE[_name] = {
+        "task": "core.run_for_all_tenants",
+        "schedule": _every,
+        "kwargs": {"task_name": _task},
+        "options": {"headers": {"_schema_name": "public"}},
+    }
 # No result backend, so nothing for beat's default celery.backend_cleanup entry to clean.
 CELERY_RESULT_EXPIRES = None
 
+# ------------------------------------------------------------------------------------------ TLP integration
+TLP_OUTBOX_MAX_ATTEMPTS = env.int("TLP_OUTBOX_MAX_ATTEMPTS", default=12)
+TLP_OUTBOX_RETRY_BASE_SECONDS = env.float("TLP_OUTBOX_RETRY_BASE_SECONDS", default=5.0)
+TLP_OUTBOX_RETRY_MAX_SECONDS = env.float("TLP_OUTBOX_RETRY_MAX_SECONDS", default=1800.0)
+TLP_OUTBOX_BATCH_SIZE = env.int("TLP_OUTBOX_BATCH_SIZE", default=200)
+TLP_OUTBOX_CONCURRENCY = env.int("TLP_OUTBOX_CONCURRENCY", default=8)
+TLP_CLIENT_MAX_RETRIES = env.int("TLP_CLIENT_MAX_RETRIES", default=3)
+TLP_CLIENT_BACKOFF_BASE_SECONDS = env.float("TLP_CLIENT_BACKOFF_BASE_SECONDS", default=0.5)
+TLP_CLIENT_BACKOFF_MAX_SECONDS = env.float("TLP_CLIENT_BACKOFF_MAX_SECONDS", default=8.0)
+TLP_CACHE_TTL_SECONDS = env.int("TLP_CACHE_TTL_SECONDS", default=60)
+# Writes kick a delivery on commit; the beat entry is the safety net for rows waiting on a retry.
+TLP_OUTBOX_KICK = env.bool("TLP_OUTBOX_KICK", default=True)
+CELERY_BEAT_SCHEDULE["tlp-outbox-deliver"] = {
+    "task": "core.run_for_all_tenants",
+    "schedule": 60.0,
+    "kwargs": {"task_name": "tlp.outbox_deliver"},
+    "options": {"headers": {"_schema_name": "public"}},
+}
+CELERY_BEAT_SCHEDULE["tlp-reconcile"] = {
+    "task": "core.run_for_all_tenants",
+    "schedule": 6 * 3600.0,
+    "kwargs": {"task_name": "tlp.reconcile"},
+    "options": {"headers": {"_schema_name": "public"}},
+}
 
 # ------------------------------------------------------------------------------------------ i18n
 LANGUAGE_CODE = "en"

@@ -18,3 +18,8 @@ class ErrorResponse(serializers.Serializer):
     """Every 4xx/5xx answer of the API: ``{"error": {"code", "message", "fields"}}``."""
 
     error = ErrorBody()
+
+
+# The body of an action that takes no input: documented as a JSON object (send ``{}`` or nothing). An empty
+# serializer would not do: drf-spectacular leaves a field-less serializer out of the schema altogether.
+EMPTY_BODY = {"application/json": {"type": "object", "properties": {}, "additionalProperties": False}}

@@ -1,0 +1,240 @@
+"""Loyalty reads: lookups, listings and the ledger's consistency check."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Min, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.errors import ApplicationError, NotFoundError
+from apps.loyalty.models import (
+    EarnRule,
+    LedgerAllocation,
+    LedgerEntry,
+    LoyaltyNotification,
+    Member,
+    Order,
+    Program,
+    Redemption,
+    Reward,
+    Tier,
+)
+
+Status = LedgerEntry.Status
+Kind = LedgerEntry.Kind
+ZERO = Decimal("0")
+_NOT_CANCELLED = ~Q(drawn_by__spend__status=Status.CANCELLED)
+
+
+# ---------------------------------------------------------------------------------------------- lookups
+
+def member_get(*, program: Program, customer_id: str) -> Member | None:
+    return Member.objects.filter(program=program, customer_id=customer_id).select_related("program", "tier").first()
+
+
+def member_get_by_referral_code(*, code: str) -> Member | None:
+    if not code:
+        return None
+    return Member.objects.filter(referral_code=code.strip().upper()).select_related("program").first()
+
+
+def program_resolve(*, program_id: uuid.UUID | str | None) -> Program:
+    """The program named, or the tenant's only program. Refuses (400) to guess among several."""
+    if program_id:
+        try:
+            return Program.objects.get(pk=program_id)
+        except (Program.DoesNotExist, ValueError) as exc:
+            raise NotFoundError(_("Program not found."), code="program_not_found",
+                                fields={"program": [_("Not found.")]}) from exc
+    programs = list(Program.objects.order_by("created_at")[:2])
+    if len(programs) == 1:
+        return programs[0]
+    if not programs:
+        raise NotFoundError(_("There is no loyalty program yet."), code="program_not_found")
+    raise ApplicationError(_("This tenant has several programs: say which one with the program parameter."),
+                           code="program_required", fields={"program": [_("Required when there are several.")]})
+
+
+def member_resolve(*, customer_id: str, program_id: uuid.UUID | str | None = None) -> Member:
+    """A member by the tenant's customer id, within the named (or only) program; 404 when not enrolled."""
+    program = program_resolve(program_id=program_id)
+    member = member_get(program=program, customer_id=customer_id)
+    if member is None:
+        raise NotFoundError(_("No member with this customer id in the program."), code="member_not_found",
+                            fields={"customer_id": [_("Not enrolled.")]})
+    return member
+
+
+# ---------------------------------------------------------------------------------------------- listings
+
+def program_list() -> QuerySet[Program]:
+    return Program.objects.annotate(member_count=Count("members", distinct=True)).order_by("-created_at", "id")
+
+
+def tier_list() -> QuerySet[Tier]:
+    return Tier.objects.select_related("program").order_by("program_id", "rank", "id")
+
+
+def earn_rule_list() -> QuerySet[EarnRule]:
+    return EarnRule.objects.select_related("program", "punch_reward").prefetch_related(
+        "multipliers", "exclusions").order_by("program_id", "-priority", "created_at", "id")
+
+
+def reward_list() -> QuerySet[Reward]:
+    return Reward.objects.select_related("program").prefetch_related("excluded_products").annotate(
+        redemptions_total=Count("redemptions", filter=~Q(redemptions__status=Redemption.Status.CANCELLED)),
+        redemptions_pending=Count("redemptions", filter=Q(redemptions__status=Redemption.Status.RESERVED)),
+        redemptions_completed=Count("redemptions", filter=Q(redemptions__status=Redemption.Status.COMPLETED)),
+    ).order_by("points_cost", "name", "id")
+
+
+def member_list() -> QuerySet[Member]:
+    return Member.objects.select_related("program", "tier").order_by("-enrolled_at", "id")
+
+
+def ledger_history(*, member: Member) -> QuerySet[LedgerEntry]:
+    """A member's entries, newest first, with what is left of each credit (``remaining``)."""
+    return (
+        LedgerEntry.objects.filter(member=member)
+        .annotate(used=Coalesce(Sum("drawn_by__points", filter=_NOT_CANCELLED), 0))
+        .annotate(remaining=F("amount") - F("used"))
+        .select_related("reward")
+        .order_by("-created_at", "-id")
+    )
+
+
+def redemption_list() -> QuerySet[Redemption]:
+    return Redemption.objects.select_related("member", "reward", "program").order_by("-created_at", "id")
+
+
+def order_list() -> QuerySet[Order]:
+    return Order.objects.select_related("member", "program").prefetch_related("lines", "refunds").annotate(
+        points_earned=Coalesce(Sum("ledger__amount", filter=Q(ledger__kind=LedgerEntry.Kind.EARN)), 0),
+    ).order_by("-placed_at", "id")
+
+
+def notification_list() -> QuerySet[LoyaltyNotification]:
+    return LoyaltyNotification.objects.select_related("member").order_by("-created_at", "id")
+
+
+# ---------------------------------------------------------------------------------------------- balances
+
+def member_qualifying_value(*, member: Member, now: datetime | None = None) -> Decimal:
+    """What the member's tier is measured on: net spend, or net points earned, over the program's window."""
+    return members_qualifying_values(program=member.program, member_ids=[member.pk],
+                                     now=now or timezone.now())[member.pk]
+
+
+def members_qualifying_values(*, program: Program, member_ids: list, now: datetime) -> dict:
+    """``member_qualifying_value`` for many members of a program at once (two queries at most)."""
+    since = now - timedelta(days=program.tier_window_days) if program.tier_window_days else None
+    values = dict.fromkeys(member_ids, ZERO)
+    if program.tier_basis == Program.TierBasis.SPEND:
+        orders = Order.objects.filter(member_id__in=member_ids)
+        if since:
+            orders = orders.filter(placed_at__gte=since)
+        net = ExpressionWrapper(F("total") - F("refunded_total"), output_field=DecimalField(max_digits=14,
+                                                                                              decimal_places=2))
+        for row in orders.values("member_id").annotate(value=Sum(net)):
+            values[row["member_id"]] = row["value"]
+        return values
+    earned = LedgerEntry.objects.filter(member_id__in=member_ids, kind=Kind.EARN).exclude(status=Status.CANCELLED)
+    reversed_ = LedgerEntry.objects.filter(member_id__in=member_ids, kind=Kind.REVERSE,
+                                           reverses__kind=Kind.EARN).exclude(reverses__status=Status.CANCELLED)
+    if since:
+        earned = earned.filter(occurred_at__gte=since)
+        reversed_ = reversed_.filter(reverses__occurred_at__gte=since)
+    for row in earned.values("member_id").annotate(value=Sum("amount")):
+        values[row["member_id"]] += Decimal(row["value"])
+    lost = Sum(-F("amount") + F("debt_change") + F("waived"))
+    for row in reversed_.values("member_id").annotate(value=lost):
+        values[row["member_id"]] -= Decimal(row["value"])
+    return values
+
+
+@dataclass(frozen=True)
+class MemberBalance:
+    member: Member
+    available: int
+    pending: int
+    lifetime: int
+    debt: int
+    tier: Tier | None
+    next_tier: Tier | None
+    qualifying_value: Decimal
+    to_next_tier: Decimal | None
+    expiring_points: int
+    expiring_at: datetime | None
+    value: Decimal
+
+
+def member_balance(*, member: Member, now: datetime | None = None) -> MemberBalance:
+    """Balances, tier progress, and the points expiring within the program's warning window."""
+    now = now or timezone.now()
+    program = member.program
+    tiers = list(Tier.objects.filter(program=program).order_by("rank"))
+    current = next((tier for tier in tiers if tier.pk == member.tier_id), None)
+    value = member_qualifying_value(member=member, now=now) if tiers else Decimal("0")
+    next_tier = next((tier for tier in tiers if tier.rank > (current.rank if current else -1)), None)
+    expiring, first_expiry = 0, None
+    if program.expiration_enabled:
+        horizon = now + timedelta(days=program.expiry_warning_days)
+        soon = (
+            LedgerEntry.objects.filter(member=member, status=Status.ACTIVE, amount__gt=0, expires_at__gt=now,
+                                       expires_at__lte=horizon)
+            .annotate(used=Coalesce(Sum("drawn_by__points", filter=_NOT_CANCELLED), 0))
+            .annotate(remaining=F("amount") - F("used"))
+            .filter(remaining__gt=0)
+            .aggregate(points=Coalesce(Sum("remaining"), 0), first=Min("expires_at"))
+        )
+        expiring, first_expiry = soon["points"], soon["first"]
+    return MemberBalance(
+        member=member, available=member.available, pending=member.pending, lifetime=member.lifetime,
+        debt=member.debt, tier=current, next_tier=next_tier, qualifying_value=value,
+        to_next_tier=max(Decimal("0"), next_tier.threshold - value) if next_tier else None,
+        expiring_points=expiring, expiring_at=first_expiry,
+        value=(program.points_value_per_100 * member.available / 100).quantize(Decimal("0.01")),
+    )
+
+
+def member_ledger_verify(*, member: Member) -> list[str]:
+    """Every way the member's balances and ledger could disagree; an empty list means consistent."""
+    problems: list[str] = []
+    member = Member.objects.get(pk=member.pk)
+    credits = (
+        LedgerEntry.objects.filter(member=member, amount__gt=0)
+        .annotate(used=Coalesce(Sum("drawn_by__points", filter=_NOT_CANCELLED), 0))
+        .annotate(remaining=F("amount") - F("used"))
+    )
+    by_status: dict[str, int] = {}
+    for credit in credits:
+        if credit.remaining < 0:
+            problems.append(f"credit {credit.pk} is over-drawn ({credit.remaining})")
+        by_status[credit.status] = by_status.get(credit.status, 0) + credit.remaining
+    if by_status.get(Status.ACTIVE, 0) != member.available:
+        problems.append(f"available {member.available} != active credits {by_status.get(Status.ACTIVE, 0)}")
+    if by_status.get(Status.PENDING, 0) != member.pending:
+        problems.append(f"pending {member.pending} != pending credits {by_status.get(Status.PENDING, 0)}")
+    entries = LedgerEntry.objects.filter(member=member)
+    totals = entries.aggregate(lifetime=Coalesce(Sum("amount", filter=Q(amount__gt=0)), 0),
+                               debt=Coalesce(Sum("debt_change"), 0))
+    if totals["lifetime"] != member.lifetime:
+        problems.append(f"lifetime {member.lifetime} != credits written {totals['lifetime']}")
+    if totals["debt"] != member.debt:
+        problems.append(f"debt {member.debt} != sum of debt changes {totals['debt']}")
+    if member.available < 0 or member.pending < 0 or member.debt < 0:
+        problems.append("a balance is negative")
+    debits = entries.filter(amount__lt=0).annotate(allocated=Coalesce(Sum("allocations__points"), 0))
+    for debit in debits:
+        if debit.allocated != -debit.amount:
+            problems.append(f"debit {debit.pk} amount {debit.amount} != allocations {debit.allocated}")
+    foreign = LedgerAllocation.objects.filter(spend__member=member).exclude(award__member=member)
+    if foreign.exists():
+        problems.append("a debit drew on another member's credit")
+    return problems

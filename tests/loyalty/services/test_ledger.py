@@ -1,0 +1,286 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.core.errors import ApplicationError, ConflictError, UnprocessableError
+from apps.loyalty import services
+from apps.loyalty.models import LedgerAllocation, LedgerEntry, LedgerImmutableError, Program
+from apps.loyalty.services.ledger import add_months
+
+
+def test_award_credits_the_balance_and_writes_one_active_entry(member, award, consistent):
+    entry = award(member, 120, reason="welcome")
+
+    member = consistent(member)
+    assert (member.available, member.pending, member.lifetime) == (120, 0, 120)
+    assert (entry.kind, entry.status, entry.amount, entry.balance_after) == ("earn", "active", 120, 120)
+
+
+def test_award_replay_with_the_same_key_never_credits_twice(member, award, consistent):
+    first = award(member, 50, key="order-1")
+    again = award(member, 50, key="order-1")
+
+    assert again.pk == first.pk
+    assert consistent(member).available == 50
+    assert LedgerEntry.objects.filter(member=member).count() == 1
+
+
+def test_award_key_reused_for_other_points_is_a_conflict_and_writes_nothing(member, award):
+    award(member, 50, key="k")
+    with pytest.raises(ConflictError):
+        award(member, 60, key="k")
+    member.refresh_from_db()
+    assert member.available == 50
+
+
+def test_award_key_reused_for_another_member_is_a_conflict(make_member, award):
+    first, second = make_member(), make_member()
+    award(first, 10, key="shared")
+    with pytest.raises(ConflictError):
+        award(second, 10, key="shared")
+    second.refresh_from_db()
+    assert second.available == 0
+
+
+@pytest.mark.parametrize("points", [0, -5])
+def test_award_refuses_non_positive_points(member, award, points):
+    with pytest.raises(ApplicationError):
+        award(member, points)
+    assert not LedgerEntry.objects.filter(member=member).exists()
+
+
+def test_manual_award_needs_a_reason_and_is_an_adjustment(member, award):
+    with pytest.raises(ApplicationError):
+        award(member, 10, source="manual")
+    entry = award(member, 10, source="manual", reason="goodwill")
+    assert entry.kind == "adjust"
+
+
+def test_draft_program_moves_no_points(member, award):
+    Program.objects.filter(pk=member.program_id).update(status="draft")
+    member.program.refresh_from_db()
+    with pytest.raises(UnprocessableError):
+        award(member, 10)
+    assert not LedgerEntry.objects.filter(member=member).exists()
+
+
+def test_pending_points_are_locked_until_unlocked(member, award, consistent):
+    entry = award(member, 80, pending_days=14)
+    member = consistent(member)
+    assert (member.available, member.pending) == (0, 80)
+    assert entry.status == "pending"
+    with pytest.raises(UnprocessableError):
+        services.points_deduct(member=member, points=10, reason="x", idempotency_key="d1")
+
+    assert services.points_unlock_due(now=timezone.now() + timedelta(days=13)) == 0
+    assert services.points_unlock_due(now=timezone.now() + timedelta(days=15)) == 1
+    assert services.points_unlock_due(now=timezone.now() + timedelta(days=15)) == 0  # safe to run twice
+    member = consistent(member)
+    assert (member.available, member.pending) == (80, 0)
+
+
+def test_program_pending_period_applies_by_default(program, member, award, consistent):
+    program.pending_days = 7
+    program.save()
+    member.refresh_from_db()
+    award(member, 30)
+    assert consistent(member).pending == 30
+
+
+def test_deduct_takes_oldest_expiry_first_and_records_allocations(program, member, award, consistent):
+    program.expiration_enabled, program.expiration_months = True, 12
+    program.save()
+    member.refresh_from_db()
+    late = award(member, 100, expires_at=timezone.now() + timedelta(days=300))
+    early = award(member, 40, expires_at=timezone.now() + timedelta(days=10))
+
+    spend = services.points_deduct(member=member, points=60, reason="correction", idempotency_key="d")
+
+    allocations = {a.award_id: a.points for a in LedgerAllocation.objects.filter(spend=spend)}
+    assert allocations == {early.pk: 40, late.pk: 20}
+    assert consistent(member).available == 80
+
+
+def test_deduct_refuses_more_than_available_and_writes_nothing(member, award):
+    award(member, 30)
+    with pytest.raises(UnprocessableError) as info:
+        services.points_deduct(member=member, points=31, reason="x", idempotency_key="d")
+    assert info.value.code == "insufficient_points"
+    member.refresh_from_db()
+    assert member.available == 30
+    assert LedgerEntry.objects.filter(member=member).count() == 1
+
+
+def test_expiry_expires_what_is_left_of_each_award_once(program, member, award, consistent):
+    program.expiration_enabled = True
+    program.save()
+    member.refresh_from_db()
+    soon = award(member, 100, expires_at=timezone.now() + timedelta(days=1))
+    award(member, 50, expires_at=timezone.now() + timedelta(days=100))
+    services.points_deduct(member=member, points=30, reason="x", idempotency_key="d")  # drawn on `soon`
+
+    later = timezone.now() + timedelta(days=2)
+    assert services.points_expire_due(now=later) == 1
+    assert services.points_expire_due(now=later) == 0
+
+    member = consistent(member)
+    assert member.available == 50
+    expire = LedgerEntry.objects.get(member=member, kind="expire")
+    assert expire.amount == -70
+    soon.refresh_from_db()
+    assert soon.status == "expired"
+
+
+def test_award_expiry_follows_the_program_rule(program, member, award):
+    program.expiration_enabled, program.expiration_months = True, 6
+    program.save()
+    member.refresh_from_db()
+    entry = award(member, 10)
+    assert entry.expires_at == add_months(entry.status_changed_at, 6)
+
+
+def test_add_months_clamps_to_the_end_of_month():
+    start = timezone.now().replace(year=2025, month=1, day=31)
+    assert add_months(start, 1).date().isoformat() == "2025-02-28"
+    assert add_months(start, 13).date().isoformat() == "2026-02-28"
+
+
+def test_transfer_moves_points_with_their_expiry(program, make_member, award, consistent):
+    program.transfers_enabled = True
+    program.save()
+    sender, recipient = make_member(), make_member()
+    first_expiry = timezone.now() + timedelta(days=20)
+    award(sender, 30, expires_at=first_expiry)
+    award(sender, 100)
+
+    out = services.points_transfer(sender=sender, recipient=recipient, points=50, idempotency_key="t1")
+    replay = services.points_transfer(sender=sender, recipient=recipient, points=50, idempotency_key="t1")
+
+    assert replay.pk == out.pk
+    assert consistent(sender).available == 80
+    assert consistent(recipient).available == 50
+    received = {entry.amount: entry.expires_at for entry in LedgerEntry.objects.filter(member=recipient)}
+    assert received == {30: first_expiry, 20: None}
+
+
+def test_transfer_refused_when_the_program_does_not_allow_it(make_member, award):
+    sender, recipient = make_member(), make_member()
+    award(sender, 30)
+    with pytest.raises(UnprocessableError):
+        services.points_transfer(sender=sender, recipient=recipient, points=10, idempotency_key="t")
+    sender.refresh_from_db()
+    assert sender.available == 30
+    assert not LedgerEntry.objects.filter(member=recipient).exists()
+
+
+def test_reverse_a_pending_award_cancels_it(member, award, consistent):
+    entry = award(member, 40, pending_days=5)
+    reversal = services.points_reverse(entry_id=entry.pk, reason="fraud", idempotency_key="r")
+    assert reversal.amount == -40
+    entry.refresh_from_db()
+    assert entry.status == "cancelled"
+    member = consistent(member)
+    assert (member.pending, member.available, member.lifetime) == (0, 0, 40)
+    assert services.points_unlock_due(now=timezone.now() + timedelta(days=6)) == 0
+
+
+def test_reverse_spent_points_negative_balance_policy_takes_from_other_points(program, member, award, consistent):
+    bonus = award(member, 100, source="referral", expires_at=timezone.now() + timedelta(days=10))
+    award(member, 50, expires_at=timezone.now() + timedelta(days=400))
+    services.points_deduct(member=member, points=100, reason="spent", idempotency_key="s")  # drains `bonus`
+
+    services.points_reverse(entry=bonus, reason="fraud", idempotency_key="r")
+
+    member = consistent(member)
+    assert (member.available, member.debt) == (0, 50)
+
+
+def test_reverse_spent_points_debt_policy_leaves_other_points_and_repays_later(program, member, award, consistent):
+    program.refund_policy = Program.RefundPolicy.DEBT
+    program.save()
+    member.refresh_from_db()
+    bonus = award(member, 100, source="referral")
+    services.points_deduct(member=member, points=100, reason="spent", idempotency_key="s")
+    award(member, 50)
+
+    services.points_reverse(entry=bonus, reason="fraud", idempotency_key="r")
+    member = consistent(member)
+    assert (member.available, member.debt) == (50, 100)
+
+    award(member, 70)  # new points repay the debt first; the older 50 are left alone
+    member = consistent(member)
+    assert (member.available, member.debt) == (50, 30)
+    assert LedgerEntry.objects.filter(member=member, kind="debt_settle").get().debt_change == -70
+
+
+def test_reverse_waives_points_that_already_expired(program, member, award, consistent):
+    program.expiration_enabled = True
+    program.save()
+    member.refresh_from_db()
+    entry = award(member, 100, expires_at=timezone.now() + timedelta(days=1))
+    services.points_expire_due(now=timezone.now() + timedelta(days=2))
+
+    reversal = services.points_reverse(entry=entry, reason="refund", idempotency_key="r")
+
+    assert (reversal.amount, reversal.debt_change, reversal.waived) == (0, 0, 100)
+    member = consistent(member)
+    assert (member.available, member.debt) == (0, 0)
+
+
+def test_ledger_entries_cannot_be_edited_or_deleted(member, award):
+    entry = award(member, 10)
+    with pytest.raises(LedgerImmutableError):
+        entry.delete()
+    with pytest.raises(LedgerImmutableError):
+        LedgerEntry.objects.filter(pk=entry.pk).update(amount=1000)
+    entry.amount = 1000
+    with pytest.raises(LedgerImmutableError):
+        entry.save()
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE loyalty_ledgerentry SET amount = 999 WHERE id = %s",
+    "UPDATE loyalty_ledgerentry SET status = 'pending' WHERE id = %s",
+    "DELETE FROM loyalty_ledgerentry WHERE id = %s",
+])
+def test_database_trigger_refuses_rewriting_history(member, award, sql):
+    entry = award(member, 10)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [entry.pk])
+    entry.refresh_from_db()
+    assert (entry.amount, entry.status) == (10, "active")
+
+
+def test_database_refuses_a_negative_available_balance(member, award):
+    award(member, 10)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(member).objects.filter(pk=member.pk).update(available=-1)
+
+
+def test_award_bulk_is_idempotent_per_key_and_keeps_the_invariants(program, make_member, consistent):
+    first, second = make_member(), make_member()
+    services.points_award(member=first, points=7, source="campaign", idempotency_key="before")
+    awards = [services.AwardInput(member=first, points=10, idempotency_key="k1"),
+              services.AwardInput(member=second, points=20, idempotency_key="k2"),
+              services.AwardInput(member=first, points=7, idempotency_key="before"),  # replay of an earlier award
+              services.AwardInput(member=first, points=10, idempotency_key="k1")]  # replay within the batch
+    entries = services.points_award_bulk(awards=awards)
+    assert entries[0] is entries[3]
+    assert entries[2].idempotency_key == "before"
+    assert services.points_award_bulk(awards=awards)[1].pk == entries[1].pk
+    assert (consistent(first).available, consistent(second).available) == (17, 20)
+
+
+def test_award_bulk_refuses_a_key_of_another_member_and_writes_nothing(program, make_member):
+    first, second = make_member(), make_member()
+    services.points_award(member=first, points=5, source="campaign", idempotency_key="mine")
+    with pytest.raises(ConflictError):
+        services.points_award_bulk(awards=[services.AwardInput(member=second, points=3, idempotency_key="new"),
+                                           services.AwardInput(member=second, points=5, idempotency_key="mine")])
+    second.refresh_from_db()
+    assert second.available == 0
+    assert not LedgerEntry.objects.filter(member=second).exists()
