@@ -101,6 +101,10 @@ class Command(BaseCommand):
                        "--concurrency", "2"],
             "beat": [str(bindir / "celery"), "-A", "incentiva", "beat", "--loglevel", "WARNING",
                      "-S", "django_celery_beat.schedulers:DatabaseScheduler"],
+            # The TLP sandbox (apps/tlp): once it listens, it points acme's TLP configuration at itself.
+            "tlp": [python, str(settings.BASE_DIR / "manage.py"), "tlp_sandbox", "--port", "8100", "--api-key",
+                    "demo-tlp-key-acme-0001", "--configure-tenant", DEMO_SLUG, "--latency-ms", "20-120",
+                    "--state-file", str(settings.BASE_DIR / ".incentiva" / "tlp-sandbox.json")],
         }
         procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         self.stdout.write(f"Running {', '.join(procs)} (Ctrl-C stops them all).")

@@ -1,0 +1,606 @@
+"""The points ledger: every balance move, with the member row locked, in one transaction.
+
+Invariants (checked by ``selectors.member_ledger_verify`` and the property tests):
+
+* ``member.available`` == Σ remaining of the member's *active* credit entries, and is never negative;
+  ``member.pending`` == Σ remaining of *pending* credits; ``member.debt`` == Σ ``debt_change``.
+* remaining(credit) = amount − Σ allocations drawn on it by debits that are not cancelled.
+* every debit's −amount == Σ of its allocations: spends consume credits oldest-expiry-first.
+* ``member.lifetime`` == Σ credits ever written (it never goes down).
+
+Lock order, everywhere: member row(s) by id, then the reward row, then the program row (budgets).
+"""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.errors import ApplicationError, ConflictError, NotFoundError, UnprocessableError
+from apps.loyalty.models import LedgerAllocation, LedgerEntry, Member, Program
+from apps.tlp.services import tlp_outbox_enqueue_ledger_entry
+
+Kind = LedgerEntry.Kind
+Status = LedgerEntry.Status
+Source = LedgerEntry.Source
+
+# Sources a caller of points_award may name; kind follows (manual → adjust, anything else → earn).
+AWARD_SOURCES = {
+    Source.PURCHASE, Source.SIGNUP, Source.REFERRAL, Source.REVIEW, Source.MANUAL, Source.REDEMPTION,
+    Source.CAMPAIGN, Source.BIRTHDAY, Source.SOCIAL_SHARE, Source.CUSTOM,
+}
+SPEND_KINDS = (Kind.REDEEM, Kind.TRANSFER_OUT, Kind.ADJUST, Kind.DEBT_SETTLE)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` plus calendar months, clamped to the month's last day (Jan 31 + 1 → Feb 28/29)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def member_lock(*, member_id: uuid.UUID) -> Member:
+    """The member row, locked FOR UPDATE for the rest of the transaction (must be inside atomic)."""
+    return Member.objects.select_for_update(of=("self",)).select_related("program", "tier").get(pk=member_id)
+
+
+def members_lock(*, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Member]:
+    """Several member rows locked in id order, so two transfers in opposite directions cannot deadlock."""
+    members = Member.objects.select_for_update(of=("self",)).select_related("program").filter(
+        pk__in=set(member_ids))
+    return {member.pk: member for member in members.order_by("pk")}
+
+
+def credits_with_remaining(*, member_id: uuid.UUID, statuses: Iterable[str] = (Status.ACTIVE,),
+                           only: Iterable[uuid.UUID] | None = None) -> list[LedgerEntry]:
+    """Credit entries with points left (``.remaining``), oldest expiry first (never-expiring last)."""
+    queryset = (
+        LedgerEntry.objects.filter(member_id=member_id, amount__gt=0, status__in=list(statuses))
+        .annotate(used=Coalesce(Sum("drawn_by__points", filter=~Q(drawn_by__spend__status=Status.CANCELLED)), 0))
+        .annotate(remaining=F("amount") - F("used"))
+        .filter(remaining__gt=0)
+        .order_by(F("expires_at").asc(nulls_last=True), "created_at", "id")
+    )
+    if only is not None:
+        queryset = queryset.filter(pk__in=list(only))
+    return list(queryset)
+
+
+def _touch(member: Member, now: datetime | None = None) -> None:
+    member.last_activity_at = now or timezone.now()
+
+
+def _save_balances(member: Member) -> None:
+    member.save(update_fields=["available", "pending", "lifetime", "debt", "last_activity_at", "updated_at"])
+
+
+def _insert(entry: LedgerEntry) -> LedgerEntry:
+    """Insert one entry. Its idempotency key was checked under the member's lock, so a duplicate can only be a
+    key already used for another member: a 409 (no savepoint: the caller's transaction is rolled back)."""
+    try:
+        entry.save(force_insert=True)
+    except IntegrityError as exc:
+        if entry.idempotency_key and _violates(exc, "loyalty_ledgerentry_idempotency_key_key"):
+            raise ConflictError(_("This idempotency key was already used for another request."),
+                                code="idempotency_key_reused") from exc
+        raise
+    # Every entry passes here inside its service's transaction: the TLP mirror is queued atomically with it
+    # (a no-op when the tenant has no active TLP configuration).
+    tlp_outbox_enqueue_ledger_entry(entry=entry)
+    return entry
+
+
+def _violates(exc: IntegrityError, constraint: str) -> bool:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == constraint
+
+
+def entry_for_key(*, idempotency_key: str | None) -> LedgerEntry | None:
+    if not idempotency_key:
+        return None
+    return LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+
+
+def _replay_check(entry: LedgerEntry, *, member: Member, points: int | None = None) -> LedgerEntry:
+    """A replay must be the same request: same member, same points. Otherwise the key is being misused."""
+    if entry.member_id != member.pk or (points is not None and abs(entry.amount) != points):
+        raise ConflictError(_("This idempotency key was already used for a different request."),
+                            code="idempotency_key_reused")
+    return entry
+
+
+def _require_moving(program: Program, *, manual: bool = False) -> None:
+    if program.status == Program.Status.ACTIVE or (manual and program.status == Program.Status.PAUSED):
+        return
+    raise UnprocessableError(_("Points cannot move in a program that is not active."), code="program_not_active",
+                             fields={"program": [_("The program is %(status)s.") % {"status": program.status}]})
+
+
+def _positive(points: int, field: str = "points") -> None:
+    if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
+        raise ApplicationError(_("Points must be a positive whole number."), code="invalid",
+                               fields={field: [_("Must be a positive integer.")]})
+
+
+# ---------------------------------------------------------------------------------------------- credits
+
+def credit_build(
+    *,
+    member: Member,
+    points: int,
+    kind: str,
+    source: str,
+    now: datetime,
+    pending_days: int = 0,
+    expires_at: datetime | bool | None = True,
+    **fields: Any,
+) -> tuple[LedgerEntry, LedgerEntry | None, LedgerAllocation | None]:
+    """A credit in memory, with the member's balances moved: the entry, and when it repaid debt the
+    repayment entry and its allocation. Nothing is written: ``credit_write`` inserts at once, the bulk paths
+    (``orders_record``, ``members_import``) insert many with one statement per table.
+
+    ``expires_at=True`` means: the program's expiry rule from ``now``; ``None``/``False``: never; a datetime:
+    exactly then. Pending credits wait ``pending_days``; available ones first repay any debt."""
+    program = member.program
+    if expires_at is True:
+        expires_at = add_months(now, program.expiration_months) if program.expiration_enabled else None
+    elif expires_at is False:
+        expires_at = None
+    pending = pending_days > 0
+    member.lifetime += points
+    if pending:
+        member.pending += points
+    else:
+        member.available += points
+    _touch(member, now)
+    entry = LedgerEntry(
+        program_id=member.program_id, member=member, kind=kind, source=source, amount=points,
+        status=Status.PENDING if pending else Status.ACTIVE, balance_after=member.available,
+        unlock_at=now + timedelta(days=pending_days) if pending else None, expires_at=expires_at,
+        status_changed_at=now, occurred_at=now, **fields,
+    )
+    repay = 0 if pending else min(member.debt, points)
+    if repay <= 0:
+        return entry, None, None
+    member.available -= repay
+    member.debt -= repay
+    settle = LedgerEntry(
+        program_id=member.program_id, member=member, kind=Kind.DEBT_SETTLE, source=Source.REFUND, amount=-repay,
+        debt_change=-repay, status=Status.ACTIVE, balance_after=member.available, status_changed_at=now,
+        occurred_at=now, reason="debt repayment",
+    )
+    return entry, settle, LedgerAllocation(spend=settle, award=entry, points=repay)
+
+
+def credit_write(
+    *,
+    member: Member,
+    points: int,
+    kind: str,
+    source: str,
+    now: datetime | None = None,
+    pending_days: int = 0,
+    expires_at: datetime | bool | None = True,
+    **fields: Any,
+) -> LedgerEntry:
+    """Write a credit for a member already locked by the caller and save its balances (see
+    ``credit_build``). A duplicate caller-supplied idempotency key is a 409."""
+    entry, settle, allocation = credit_build(member=member, points=points, kind=kind, source=source,
+                                             now=now or timezone.now(), pending_days=pending_days,
+                                             expires_at=expires_at, **fields)
+    _insert(entry)
+    if settle is not None:
+        settle.save(force_insert=True)
+        allocation.save()  # type: ignore[union-attr]
+    _save_balances(member)
+    return entry
+
+
+def debt_settle(*, member: Member, credit: LedgerEntry, available: int,
+                now: datetime | None = None) -> LedgerEntry | None:
+    """Repay the member's debt from a credit that just became available (``available`` of its points).
+    Debt is only ever repaid from points credited or unlocked after it, never from older points. The member
+    is locked by the caller, who saves its balances."""
+    repay = min(member.debt, available, member.available)
+    if repay <= 0:
+        return None
+    credit.remaining = available
+    return debit_write(member=member, points=repay, kind=Kind.DEBT_SETTLE, source=Source.REFUND, now=now,
+                       from_credits=[credit], debt_change=-repay, reason="debt repayment")
+
+
+# ---------------------------------------------------------------------------------------------- debits
+
+def debit_write(
+    *,
+    member: Member,
+    points: int,
+    kind: str,
+    source: str,
+    now: datetime | None = None,
+    status: str = Status.ACTIVE,
+    from_credits: list[LedgerEntry] | None = None,
+    **fields: Any,
+) -> LedgerEntry:
+    """Take ``points`` from the member's available credits oldest-expiry-first (or from ``from_credits``,
+    already annotated with ``remaining``), record the allocations, update the balance. Refuses (422) when
+    the member has not enough available points. The member is locked by the caller."""
+    credits = from_credits if from_credits is not None else credits_with_remaining(member_id=member.pk)
+    if sum(credit.remaining for credit in credits) < points or member.available < points:
+        raise UnprocessableError(
+            _("Not enough points: %(available)d available, %(needed)d needed.")
+            % {"available": member.available, "needed": points},
+            code="insufficient_points", fields={"points": [_("Not enough points available.")]},
+        )
+    now = now or timezone.now()
+    member.available -= points
+    member.debt += fields.get("debt_change", 0)
+    _touch(member, now)
+    entry = _insert(LedgerEntry(
+        program_id=member.program_id, member=member, kind=kind, source=source, amount=-points, status=status,
+        balance_after=member.available, status_changed_at=now, occurred_at=now, **fields,
+    ))
+    _allocate(entry, credits, points)
+    return entry
+
+
+def _allocate(entry: LedgerEntry, credits: list[LedgerEntry], points: int) -> list[LedgerAllocation]:
+    allocations, left = [], points
+    for credit in credits:
+        if left == 0:
+            break
+        take = min(left, credit.remaining)
+        if take <= 0:
+            continue
+        credit.remaining -= take
+        left -= take
+        allocations.append(LedgerAllocation(spend=entry, award=credit, points=take))
+    if left:
+        raise UnprocessableError(_("Not enough points available."), code="insufficient_points")
+    LedgerAllocation.objects.bulk_create(allocations)
+    return allocations
+
+
+# ---------------------------------------------------------------------------------------------- public API
+
+@transaction.atomic
+def points_award(
+    *,
+    member: Member,
+    points: int,
+    source: str,
+    reason: str = "",
+    actor: Any = None,
+    idempotency_key: str,
+    order_id: str | None = None,
+    referral_id: uuid.UUID | None = None,
+    campaign_id: uuid.UUID | None = None,
+    pending_days: int | None = None,
+    expires_at: datetime | None = None,
+) -> LedgerEntry:
+    """Credit ``points`` to a member. Idempotent on ``idempotency_key``: a replay returns the first entry.
+
+    ``source="manual"`` writes an adjustment (reason required); anything else an earn entry, pending for
+    the program's pending period unless ``pending_days`` says otherwise. Refuses 0 or negative points."""
+    _positive(points)
+    if source not in AWARD_SOURCES:
+        raise ApplicationError(_("Unknown points source."), code="invalid", fields={"source": [_("Unknown.")]})
+    manual = source == Source.MANUAL
+    if manual and not reason.strip():
+        raise ApplicationError(_("A manual adjustment needs a reason."), code="invalid",
+                               fields={"reason": [_("Required for manual adjustments.")]})
+    if not idempotency_key:
+        raise ApplicationError(_("An idempotency key is required."), code="invalid",
+                               fields={"idempotency_key": [_("Required.")]})
+    locked = member_lock(member_id=member.pk)
+    # Read under the lock: a concurrent twin holding it has committed by now, and is seen.
+    existing = entry_for_key(idempotency_key=idempotency_key)
+    if existing:
+        return _replay_check(existing, member=locked, points=points)
+    _require_moving(locked.program, manual=manual)
+    if pending_days is None:
+        pending_days = 0 if manual else locked.program.pending_days
+    entry = credit_write(
+        member=locked, points=points, kind=Kind.ADJUST if manual else Kind.EARN, source=source,
+        reason=reason.strip(), actor=actor, idempotency_key=idempotency_key, order_ref=order_id or "",
+        referral_id=referral_id, campaign_id=campaign_id, pending_days=pending_days,
+        expires_at=expires_at if expires_at is not None else True,
+    )
+    _sync(member, locked)
+    from apps.loyalty.services.tiers import tier_recalculate  # tiers depend on ledger, not the reverse
+
+    if locked.program.tier_basis == Program.TierBasis.POINTS:
+        tier_recalculate(member=locked)
+        _sync(member, locked)
+    return entry
+
+
+@dataclass(frozen=True)
+class AwardInput:
+    member: Member
+    points: int
+    source: str = Source.CAMPAIGN
+    reason: str = ""
+    idempotency_key: str = ""
+    pending_days: int | None = None
+
+
+@transaction.atomic
+def points_award_bulk(*, awards: Sequence[AwardInput], actor: Any = None) -> list[LedgerEntry]:
+    """Many awards at once, as that many ``points_award`` calls would (each idempotent on its own key; a key
+    seen again, in the database or earlier in the batch, is a replay), with every member locked once (in id
+    order) and one insert per table. All or nothing: one refused award refuses the batch."""
+    for index, award in enumerate(awards):
+        if not isinstance(award.points, int) or isinstance(award.points, bool) or award.points <= 0:
+            raise ApplicationError(_("Points must be a positive whole number."), code="invalid",
+                                   fields={"awards": {str(index): [_("Must be a positive integer.")]}})
+        if award.source not in AWARD_SOURCES or not award.idempotency_key:
+            raise ApplicationError(_("Each award needs a known source and an idempotency key."), code="invalid",
+                                   fields={"awards": {str(index): [_("Invalid source or key.")]}})
+        if award.source == Source.MANUAL and not award.reason.strip():
+            raise ApplicationError(_("A manual adjustment needs a reason."), code="invalid",
+                                   fields={"awards": {str(index): [_("Required for manual adjustments.")]}})
+    locked = members_lock(member_ids=[award.member.pk for award in awards])
+    seen = {entry.idempotency_key: entry for entry in
+            LedgerEntry.objects.filter(idempotency_key__in=[award.idempotency_key for award in awards])}
+    now = timezone.now()
+    entries: list[LedgerEntry] = []
+    created: list[LedgerEntry] = []
+    allocations: list[LedgerAllocation] = []
+    for award in awards:
+        member = locked[award.member.pk]
+        if award.idempotency_key in seen:
+            entries.append(_replay_check(seen[award.idempotency_key], member=member, points=award.points))
+            continue
+        manual = award.source == Source.MANUAL
+        _require_moving(member.program, manual=manual)
+        pending_days = award.pending_days if award.pending_days is not None else (
+            0 if manual else member.program.pending_days)
+        entry, settle, allocation = credit_build(
+            member=member, points=award.points, kind=Kind.ADJUST if manual else Kind.EARN, source=award.source,
+            now=now, pending_days=pending_days, reason=award.reason.strip(), actor=actor,
+            idempotency_key=award.idempotency_key)
+        seen[award.idempotency_key] = entry
+        entries.append(entry)
+        created.append(entry)
+        if settle is not None:
+            created.append(settle)
+            allocations.append(allocation)  # type: ignore[arg-type]
+    if created:
+        try:
+            LedgerEntry.objects.bulk_create(created)
+        except IntegrityError as exc:  # a key taken meanwhile by another member's request
+            if _violates(exc, "loyalty_ledgerentry_idempotency_key_key"):
+                raise ConflictError(_("This idempotency key was already used for another request."),
+                                    code="idempotency_key_reused") from exc
+            raise
+        LedgerAllocation.objects.bulk_create(allocations)
+        touched = {entry.member_id: entry.member for entry in created}
+        for member in touched.values():
+            member.updated_at = now
+        Member.objects.bulk_update(list(touched.values()), ["available", "pending", "lifetime", "debt",
+                                                           "last_activity_at", "updated_at"])
+        from apps.loyalty.services.tiers import tier_recalculate
+
+        for member in touched.values():
+            if member.program.tier_basis == Program.TierBasis.POINTS:
+                tier_recalculate(member=member, now=now)
+    for award in awards:
+        _sync(award.member, locked[award.member.pk])
+    return entries
+
+
+@transaction.atomic
+def points_deduct(*, member: Member, points: int, reason: str, actor: Any = None,
+                  idempotency_key: str) -> LedgerEntry:
+    """Take points off a member (a manual negative adjustment, oldest-expiry-first). Refuses (422) more
+    than the available balance: a deduction never creates debt. Idempotent on ``idempotency_key``."""
+    _positive(points)
+    if not reason.strip():
+        raise ApplicationError(_("A deduction needs a reason."), code="invalid", fields={"reason": [_("Required.")]})
+    locked = member_lock(member_id=member.pk)
+    existing = entry_for_key(idempotency_key=idempotency_key)
+    if existing:
+        return _replay_check(existing, member=locked, points=points)
+    _require_moving(locked.program, manual=True)
+    entry = debit_write(member=locked, points=points, kind=Kind.ADJUST, source=Source.MANUAL,
+                        reason=reason.strip(), actor=actor, idempotency_key=idempotency_key)
+    _save_balances(locked)
+    _sync(member, locked)
+    return entry
+
+
+@transaction.atomic
+def points_transfer(*, sender: Member, recipient: Member, points: int, idempotency_key: str, reason: str = "",
+                    actor: Any = None) -> LedgerEntry:
+    """Move points from one member to another of the same program (the program must allow transfers).
+
+    The recipient receives one credit per expiry date drawn on, so transferred points keep their expiry.
+    Returns the sender's transfer_out entry. Idempotent on ``idempotency_key``."""
+    _positive(points)
+    if sender.pk == recipient.pk:
+        raise ApplicationError(_("A member cannot transfer points to themselves."), code="invalid",
+                               fields={"recipient": [_("Must be another member.")]})
+    if sender.program_id != recipient.program_id:
+        raise UnprocessableError(_("Points can only be transferred within one program."), code="program_mismatch",
+                                 fields={"recipient": [_("Belongs to another program.")]})
+    existing = entry_for_key(idempotency_key=idempotency_key)
+    if existing:
+        return _replay_check(existing, member=sender, points=points)
+    locked = members_lock(member_ids=[sender.pk, recipient.pk])
+    source_member, target = locked[sender.pk], locked[recipient.pk]
+    existing = entry_for_key(idempotency_key=idempotency_key)
+    if existing:
+        return _replay_check(existing, member=source_member, points=points)
+    program = source_member.program
+    _require_moving(program)
+    if not program.transfers_enabled:
+        raise UnprocessableError(_("This program does not allow points transfers."), code="transfers_disabled")
+    now = timezone.now()
+    out = debit_write(member=source_member, points=points, kind=Kind.TRANSFER_OUT, source=Source.TRANSFER,
+                      now=now, reason=reason, actor=actor, idempotency_key=idempotency_key)
+    by_expiry: dict[datetime | None, int] = defaultdict(int)
+    for allocation in out.allocations.select_related("award"):
+        by_expiry[allocation.award.expires_at] += allocation.points
+    first_in = None
+    for expires_at, amount in sorted(by_expiry.items(), key=lambda item: (item[0] is None, item[0] or now)):
+        entry = credit_write(member=target, points=amount, kind=Kind.TRANSFER_IN, source=Source.TRANSFER, now=now,
+                             expires_at=expires_at or False, reason=reason, actor=actor, counterpart=out)
+        first_in = first_in or entry
+    _save_balances(source_member)
+    _save_balances(target)
+    _sync(sender, source_member)
+    _sync(recipient, target)
+    return out
+
+
+@dataclass(frozen=True)
+class ReversalResult:
+    entry: LedgerEntry | None
+    requested: int
+    taken_from_award: int
+    taken_from_others: int
+    debt_recorded: int
+    waived: int
+
+
+def reversal_requested_so_far(*, award: LedgerEntry) -> int:
+    """Points of ``award`` already asked back by earlier reversals (taken, charged or waived)."""
+    totals = award.reversals.aggregate(
+        taken=Coalesce(Sum("amount"), 0), debt=Coalesce(Sum("debt_change"), 0), waived=Coalesce(Sum("waived"), 0)
+    )
+    return -totals["taken"] + totals["debt"] + totals["waived"]
+
+
+def reversal_write(*, member: Member, award: LedgerEntry, points: int, reason: str, source: str = Source.REFUND,
+                   actor: Any = None, idempotency_key: str | None = None, now: datetime | None = None,
+                   **fields: Any) -> ReversalResult:
+    """Reverse ``points`` of ``award`` for a member already locked by the caller.
+
+    Taken first from what is left of the award (pending or available); the part that had expired unused is
+    waived; the part already spent follows the program's refund policy: ``negative_balance`` takes it from
+    the member's other available points (oldest expiry first) and records only what is still missing as
+    debt, ``debt`` records it all as debt. Debt is repaid from the next points that become available."""
+    now = now or timezone.now()
+    points = min(points, award.amount - reversal_requested_so_far(award=award))
+    if points <= 0:
+        return ReversalResult(None, 0, 0, 0, 0, 0)
+    own = credits_with_remaining(member_id=member.pk, statuses=(Status.ACTIVE, Status.PENDING, Status.EXPIRED),
+                                 only=[award.pk])
+    award_remaining = own[0].remaining if own else 0
+    from_award = min(points, award_remaining) if award.status in (Status.ACTIVE, Status.PENDING) else 0
+    shortfall = points - from_award
+    waived = 0
+    if shortfall:
+        expired = award.drawn_by.filter(spend__kind=Kind.EXPIRE).aggregate(total=Coalesce(Sum("points"), 0))["total"]
+        if award.status == Status.EXPIRED:
+            expired += award_remaining  # returned by a cancelled reservation after the expiry: gone too
+        already_waived = award.reversals.aggregate(total=Coalesce(Sum("waived"), 0))["total"]
+        waived = max(0, min(shortfall, expired - already_waived))
+        shortfall -= waived
+    from_others = 0
+    if shortfall and member.program.refund_policy == Program.RefundPolicy.NEGATIVE_BALANCE:
+        others = [credit for credit in credits_with_remaining(member_id=member.pk) if credit.pk != award.pk]
+        from_others = min(shortfall, sum(credit.remaining for credit in others), member.available)
+    else:
+        others = []
+    debt = shortfall - from_others
+    allocations: list[LedgerAllocation] = []
+    if award.status == Status.PENDING:
+        member.pending -= from_award
+    else:
+        member.available -= from_award
+    member.available -= from_others
+    member.debt += debt
+    _touch(member, now)
+    entry = _insert(LedgerEntry(
+        program_id=member.program_id, member=member, kind=Kind.REVERSE, source=source,
+        amount=-(from_award + from_others), debt_change=debt, waived=waived, status=Status.ACTIVE,
+        balance_after=member.available, reverses=award, reason=reason, actor=actor,
+        idempotency_key=idempotency_key, status_changed_at=now, occurred_at=now, **fields,
+    ))
+    if from_award:
+        allocations.append(LedgerAllocation(spend=entry, award=award, points=from_award))
+    if from_others:
+        allocations.extend(_plan(others, from_others, entry))
+    LedgerAllocation.objects.bulk_create(allocations)
+    if award.status == Status.PENDING and from_award == award_remaining:
+        award.status, award.status_changed_at = Status.CANCELLED, now
+        award.save(update_fields=["status", "status_changed_at", "updated_at"])
+    return ReversalResult(entry, points, from_award, from_others, debt, waived)
+
+
+def _plan(credits: list[LedgerEntry], points: int, entry: LedgerEntry) -> list[LedgerAllocation]:
+    allocations, left = [], points
+    for credit in credits:
+        take = min(left, credit.remaining)
+        if take > 0:
+            allocations.append(LedgerAllocation(spend=entry, award=credit, points=take))
+            left -= take
+        if left == 0:
+            break
+    return allocations
+
+
+@transaction.atomic
+def points_reverse(*, entry: LedgerEntry | None = None, entry_id: uuid.UUID | None = None, reason: str,
+                   idempotency_key: str, points: int | None = None, actor: Any = None,
+                   source: str | None = None) -> LedgerEntry | None:
+    """Reverse a credit (all of it not yet reversed, or ``points`` of it), e.g. a referral award later judged
+    fraudulent. A still-pending credit is simply taken back (and cancelled when nothing is left); points
+    already spent follow the program's refund policy (see ``reversal_write``). Returns the reversal entry,
+    or None when nothing was left to reverse. Idempotent on ``idempotency_key``.
+
+    For apps.referrals: ``points_reverse(entry_id=<id of the entry points_award returned>, reason=str,
+    idempotency_key=str)`` (or ``entry=<LedgerEntry>``); optional ``points``, ``actor``, ``source``
+    (defaults to the reversed credit's source)."""
+    if entry is None and entry_id is None:
+        raise ApplicationError(_("Name the entry to reverse."), code="invalid", fields={"entry": [_("Required.")]})
+    award = entry if entry is not None else LedgerEntry.objects.filter(pk=entry_id).first()
+    if award is None:
+        raise NotFoundError(_("Ledger entry not found."), code="entry_not_found")
+    if award.amount <= 0:
+        raise ApplicationError(_("Only credits can be reversed."), code="invalid",
+                               fields={"entry": [_("Not a credit.")]})
+    if not reason.strip():
+        raise ApplicationError(_("A reversal needs a reason."), code="invalid", fields={"reason": [_("Required.")]})
+    if points is not None:
+        _positive(points)
+    existing = entry_for_key(idempotency_key=idempotency_key)
+    if existing:
+        return _replay_check(existing, member=award.member)
+    locked = member_lock(member_id=award.member_id)
+    existing = entry_for_key(idempotency_key=idempotency_key)
+    if existing:
+        return existing
+    award = LedgerEntry.objects.get(pk=award.pk)
+    if award.status == Status.CANCELLED:
+        return None
+    result = reversal_write(member=locked, award=award, points=points or award.amount, reason=reason.strip(),
+                            source=source or award.source, actor=actor, idempotency_key=idempotency_key)
+    _save_balances(locked)
+    from apps.loyalty.services.tiers import tier_recalculate
+
+    tier_recalculate(member=locked)
+    return result.entry
+
+
+def _sync(target: Member, source: Member) -> None:
+    """Reflect the locked copy's balances on the caller's instance, so it is not left stale."""
+    if target is source:
+        return
+    for field in ("available", "pending", "lifetime", "debt", "last_activity_at", "tier_id", "tier_achieved_at",
+                  "tier_downgrade_at", "purchase_count"):
+        setattr(target, field, getattr(source, field))

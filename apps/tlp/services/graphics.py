@@ -1,0 +1,199 @@
+"""Offer graphics in media storage: render (apps.tlp.graphics), store, and point TLP's offers at them."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from apps.core.errors import ApplicationError, NotFoundError
+from apps.tlp.graphics import HEX_COLOR, UnsafeSVGError, icon_for, offer_graphic_render, svg_sanitize
+from apps.tlp.models import TLPConfiguration, TLPEntity
+from apps.tlp.selectors import tlp_configuration_get, tlp_entity_list
+from apps.tlp.services.outbox import tlp_outbox_enqueue
+
+MAX_LOGO_BYTES = 1_000_000
+GRAPHICS_DIR = "tlp/graphics"
+
+
+@dataclass(frozen=True)
+class Branding:
+    primary_color: str
+    accent_color: str
+    logo: bytes | None
+
+
+@dataclass(frozen=True)
+class OfferGraphic:
+    prize_id: str
+    name: str
+    points: int
+    icon: str
+    path: str
+    image_url: str
+    offer_id: str | None
+    offer_update_queued: bool
+
+
+def _color(value: str | None, field: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not HEX_COLOR.match(value):
+        raise ApplicationError(_("Colours are written as #rrggbb."), code="invalid",
+                               fields={field: [_("Use a hex colour such as #1d4ed8.")]})
+    return value.lower()
+
+
+def _logo_check(logo: bytes) -> None:
+    if len(logo) > MAX_LOGO_BYTES:
+        raise ApplicationError(_("The logo is too large (1 MB at most)."), code="invalid",
+                               fields={"logo": [_("1 MB at most.")]})
+    try:
+        with Image.open(io.BytesIO(logo)) as image:
+            image.verify()
+            if image.format not in ("PNG", "JPEG", "GIF", "WEBP"):
+                raise ApplicationError(_("The logo must be a PNG, JPEG, GIF or WebP image."), code="invalid",
+                                       fields={"logo": [_("Unsupported image format.")]})
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise ApplicationError(_("The logo is not a readable image."), code="invalid",
+                               fields={"logo": [_("Not a readable image.")]}) from exc
+
+
+def tlp_branding_get() -> Branding:
+    configuration = tlp_configuration_get()
+    if configuration is None:
+        return Branding(primary_color="#1d4ed8", accent_color="#f59e0b", logo=None)
+    logo = None
+    if configuration.brand_logo and default_storage.exists(configuration.brand_logo):
+        with default_storage.open(configuration.brand_logo, "rb") as handle:
+            logo = handle.read()
+    return Branding(configuration.brand_primary_color, configuration.brand_accent_color, logo)
+
+
+def tlp_branding_update(*, primary_color: str | None = None, accent_color: str | None = None,
+                        logo: bytes | None = None) -> Branding:
+    """Validate and keep the colours and logo for the next graphics (kept with the TLP configuration, when
+    there is one; otherwise they apply to this generation only)."""
+    primary = _color(primary_color, "primary_color")
+    accent = _color(accent_color, "accent_color")
+    if logo is not None:
+        _logo_check(logo)
+    current = tlp_branding_get()
+    branding = Branding(primary or current.primary_color, accent or current.accent_color,
+                        logo if logo is not None else current.logo)
+    configuration = tlp_configuration_get()
+    if configuration is not None and (primary or accent or logo is not None):
+        with transaction.atomic():
+            configuration = TLPConfiguration.objects.select_for_update().get(pk=configuration.pk)
+            configuration.brand_primary_color = branding.primary_color
+            configuration.brand_accent_color = branding.accent_color
+            if logo is not None:
+                digest = hashlib.sha256(logo).hexdigest()[:16]
+                configuration.brand_logo = default_storage.save(
+                    f"{GRAPHICS_DIR}/{connection.schema_name}/logo-{digest}", ContentFile(logo))
+            configuration.save()
+    return branding
+
+
+def media_absolute_url(*, path: str, base_url: str | None = None) -> str:
+    """An absolute http(s) URL for a stored file: TLP needs one for ``imageUrl``."""
+    url = default_storage.url(path)
+    if url.startswith(("http://", "https://")):
+        return url
+    base = (base_url or getattr(settings, "TLP_PUBLIC_BASE_URL", "") or "").rstrip("/")
+    if not base:
+        tenant = getattr(connection, "tenant", None)
+        domain = tenant.get_primary_domain() if tenant is not None and hasattr(tenant, "get_primary_domain") \
+            else None
+        host = domain.domain if domain is not None else "localhost"
+        base = f"{'http' if settings.DEBUG or host.endswith('localhost') else 'https'}://{host}"
+    return f"{base}{url}"
+
+
+def offer_graphic_store(*, campaign_key: str, prize_id: str, name: str, points: int, branding: Branding,
+                        base_url: str | None = None, points_label: str | None = None,
+                        description: str = "") -> tuple[str, str, str]:
+    """Render and store the graphic of one prize; the same inputs give the same file (not stored twice).
+    Returns (storage path, absolute URL, icon)."""
+    label = points_label or _("points")
+    icon = icon_for(f"{name} {description}")
+    digest = hashlib.sha256("\n".join([
+        name, str(points), label, icon, branding.primary_color, branding.accent_color,
+        hashlib.sha256(branding.logo or b"").hexdigest(),
+    ]).encode()).hexdigest()[:16]
+    safe_prize = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in prize_id)[:60] or "prize"
+    safe_campaign = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in campaign_key)[:80]
+    path = f"{GRAPHICS_DIR}/{connection.schema_name}/{safe_campaign}/{safe_prize}-{digest}.png"
+    if not default_storage.exists(path):
+        png = offer_graphic_render(prize_name=name, points=points, points_label=label,
+                                   primary_color=branding.primary_color, accent_color=branding.accent_color,
+                                   logo=branding.logo, icon=icon, description=description)
+        path = default_storage.save(path, ContentFile(png))
+    return path, media_absolute_url(path=path, base_url=base_url), icon
+
+
+def offer_svg_store(*, campaign_key: str, prize_id: str, svg: str, base_url: str | None = None) -> tuple[str, str]:
+    """Sanitise an SVG illustration (e.g. one Claude proposed) and store it; refuses (400) unusable SVG."""
+    try:
+        clean = svg_sanitize(svg)
+    except UnsafeSVGError as exc:
+        raise ApplicationError(_("The SVG illustration cannot be used."), code="invalid",
+                               fields={"svg": [str(exc)]}) from exc
+    digest = hashlib.sha256(clean.encode()).hexdigest()[:16]
+    path = f"{GRAPHICS_DIR}/{connection.schema_name}/{campaign_key}/{prize_id}-{digest}.svg"
+    if not default_storage.exists(path):
+        path = default_storage.save(path, ContentFile(clean.encode()))
+    return path, media_absolute_url(path=path, base_url=base_url)
+
+
+def tlp_offer_graphics_generate(*, campaign_key: str, prizes: Sequence[dict[str, Any]] | None = None,
+                                base_url: str | None = None, primary_color: str | None = None,
+                                accent_color: str | None = None, logo: bytes | None = None,
+                                points_label: str | None = None) -> list[OfferGraphic]:
+    """A graphic per prize (``{"id", "name", "points_cost"}``; default: the campaign's provisioned redemption
+    offers). Offers already in TLP get their ``imageUrl`` updated through the outbox. Refuses (404) a campaign
+    with neither prizes given nor redemption offers provisioned."""
+    branding = tlp_branding_update(primary_color=primary_color, accent_color=accent_color, logo=logo)
+    prefix = f"campaign:{campaign_key}:prize:"
+    provisioned = {entity.local_ref[len(prefix):]: entity for entity in
+                   tlp_entity_list(kind=TLPEntity.Kind.REDEMPTION_OFFER, local_ref_prefix=prefix)}
+    if prizes is None:
+        prizes = [{"id": prize_id, "name": entity.data.get("name", prize_id),
+                   "points_cost": int(entity.data.get("points", 0))} for prize_id, entity in provisioned.items()]
+    if not prizes:
+        raise NotFoundError(_("This campaign has no prizes to draw: give them, or provision the campaign first."),
+                            code="no_prizes")
+    results = []
+    with transaction.atomic():
+        for prize in prizes:
+            prize_id, name, points = str(prize["id"]), str(prize["name"]), int(prize["points_cost"])
+            path, url, icon = offer_graphic_store(campaign_key=campaign_key, prize_id=prize_id, name=name,
+                                                  points=points, branding=branding, base_url=base_url,
+                                                  points_label=points_label)
+            entity = provisioned.get(prize_id)
+            queued = False
+            if entity is not None and entity.data.get("image_url") != url:
+                row = tlp_outbox_enqueue(
+                    operation="offer_update",
+                    payload={"offer_kind": TLPEntity.Kind.REDEMPTION_OFFER, "offer_ref": entity.local_ref,
+                             "fields": {"image_url": url}},
+                    member_key=f"campaign:{campaign_key}",
+                    idempotency_key=f"offer-image:{entity.local_ref}:{hashlib.sha256(url.encode()).hexdigest()[:16]}",
+                    source_type="tlp.graphic", source_id=entity.local_ref,
+                )
+                queued = row is not None
+                entity.data = {**entity.data, "image_url": url, "image_path": path}
+                entity.save(update_fields=["data", "updated_at"])
+            results.append(OfferGraphic(prize_id=prize_id, name=name, points=points, icon=icon, path=path,
+                                        image_url=url, offer_id=entity.tlp_id if entity else None,
+                                        offer_update_queued=queued))
+    return results

@@ -1,0 +1,106 @@
+"""Loyalty ledger entries mirrored in TLP: the mapping to accrue / issue / redeem, delivery, reconciliation."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from apps.core.errors import ApplicationError
+from apps.loyalty.services import points_award, points_deduct, redemption_cancel, redemption_reserve
+from apps.tlp.models import TLPOutbox
+from apps.tlp.services import tlp_outbox_drain, tlp_outbox_enqueue_ledger_entry, tlp_reconcile
+from apps.tlp.services.outbox import ledger_member_key
+from tests.factories.loyalty import ProgramFactory, member_make
+
+
+def test_entries_map_to_the_right_tlp_operation(tlp_configured):
+    program = ProgramFactory(name="Acme Club")
+    member = member_make(program)
+    with transaction.atomic():
+        earn = points_award(member=member, points=500, source="purchase", idempotency_key="earn-1")
+        accrue = tlp_outbox_enqueue_ledger_entry(entry=earn)
+    manual = points_award(member=member, points=40, source="manual", reason="goodwill", idempotency_key="adj-1")
+    deduct = points_deduct(member=member, points=90, reason="correction", idempotency_key="ded-1")
+    issue = tlp_outbox_enqueue_ledger_entry(entry=manual)
+    redeem = tlp_outbox_enqueue_ledger_entry(entry=deduct)
+
+    assert (accrue.operation, issue.operation, redeem.operation) == ("accrue", "issue", "redeem")
+    assert accrue.member_key == ledger_member_key(member.pk)
+    assert accrue.payload["point_type"] == {"key": f"loyalty-program:{program.pk}", "name": "Acme Club"}
+    assert (accrue.payload["points"], redeem.payload["points"]) == (500, 90)
+    assert accrue.idempotency_key == f"ledger:{earn.pk}"
+    assert (accrue.source_type, accrue.source_id) == ("loyalty.ledgerentry", str(earn.pk))
+    assert tlp_outbox_enqueue_ledger_entry(entry=earn).pk == accrue.pk  # the same entry is queued once
+
+
+def test_a_cancelled_reservation_gives_the_points_back(tlp_configured):
+    member = member_make(ProgramFactory())
+    tlp_outbox_enqueue_ledger_entry(entry=points_award(member=member, points=300, source="purchase",
+                                                       idempotency_key="e"))
+    redemption = redemption_reserve(member=member, points=120, idempotency_key="hold")
+    debit = redemption.ledger.get()
+    tlp_outbox_enqueue_ledger_entry(entry=debit)
+    redemption_cancel(redemption=redemption)
+    debit.refresh_from_db()
+    back = tlp_outbox_enqueue_ledger_entry(entry=debit)
+
+    assert (back.operation, back.payload["points"], back.idempotency_key) == ("issue", 120,
+                                                                           f"ledger:{debit.pk}:cancelled")
+    assert list(TLPOutbox.objects.values_list("operation", flat=True)) == ["accrue", "redeem", "issue"]
+
+
+def test_mirrored_ledger_reconciles_without_drift(tlp_configured, sandbox_clean, tlp_key):
+    program = ProgramFactory()
+    members = [member_make(program) for _ in range(3)]
+    for index, member in enumerate(members):
+        entry = points_award(member=member, points=100 * (index + 1), source="purchase", idempotency_key=f"a{index}")
+        tlp_outbox_enqueue_ledger_entry(entry=entry)
+    spent = points_deduct(member=members[2], points=50, reason="fix", idempotency_key="d")
+    tlp_outbox_enqueue_ledger_entry(entry=spent)
+
+    in_transit = tlp_reconcile()  # nothing delivered yet: the undelivered rows explain every difference
+    assert (in_transit.status, in_transit.outbox_pending, in_transit.members_checked) == ("ok", 4, 3)
+
+    assert tlp_outbox_drain().delivered == 4
+    report = tlp_reconcile()
+    assert (report.status, report.members_checked, report.members_drifting) == ("ok", 3, 0)
+
+    # A point moved in TLP behind our back shows up as drift.
+    from apps.tlp.services import tlp_client_active
+
+    client = tlp_client_active()
+    tlp_member = client.member_search(external_id=ledger_member_key(members[0].pk), fresh=True).items[0]
+    client.points_issue(member_id=tlp_member["id"], point_type=tlp_member["balances"][0]["pointType"], points=7,
+                        idempotency_key="stray")
+    drift = tlp_reconcile()
+    assert (drift.status, drift.members_drifting, drift.total_drift) == ("drift", 1, 7)
+    assert drift.details[0]["member_key"] == ledger_member_key(members[0].pk)
+
+
+def test_ledger_services_queue_their_tlp_mirror_in_the_same_transaction(tlp_configured):
+    # given a member with points, through the loyalty services alone (no explicit enqueue)
+    member = member_make(ProgramFactory())
+    earn = points_award(member=member, points=200, source="purchase", idempotency_key="wired-earn")
+    redemption = redemption_reserve(member=member, points=80, idempotency_key="wired-hold")
+    redemption_cancel(redemption=redemption)
+
+    # then every move is queued for TLP, once, keyed by its ledger entry
+    rows = list(TLPOutbox.objects.order_by("pk").values_list("operation", "idempotency_key"))
+    debit = redemption.ledger.get()
+    assert rows == [("accrue", f"ledger:{earn.pk}"), ("redeem", f"ledger:{debit.pk}"),
+                    ("issue", f"ledger:{debit.pk}:cancelled")]
+
+
+def test_a_refused_points_move_queues_nothing(tlp_configured):
+    member = member_make(ProgramFactory())
+    points_award(member=member, points=10, source="purchase", idempotency_key="small")
+    before = TLPOutbox.objects.count()
+    with pytest.raises(ApplicationError):
+        points_deduct(member=member, points=500, reason="too much", idempotency_key="refused")
+    assert TLPOutbox.objects.count() == before
+
+
+def test_without_a_tlp_configuration_the_ledger_queues_nothing(tenant):
+    member = member_make(ProgramFactory())
+    points_award(member=member, points=50, source="purchase", idempotency_key="no-tlp")
+    assert not TLPOutbox.objects.exists()
