@@ -131,6 +131,14 @@ class AuthSession:
     tokens: TokenPair
 
 
+@transaction.atomic
+def user_password_set(*, user: User, password: str) -> User:
+    """Set a user's password (hashed); used by admins' tooling and the demo, never by the public API."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
 def _invalid_credentials() -> AuthenticationError:
     # One message whether the email exists or not, so the answer does not tell which emails are registered.
     return AuthenticationError(_("The email or password is not correct."), code="invalid_credentials")

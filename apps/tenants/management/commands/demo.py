@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
 from apps.accounts.selectors import user_get_by_email
-from apps.accounts.services import user_create
+from apps.accounts.services import user_create, user_password_set
 from apps.tenants.selectors import tenant_get_by_slug
 from apps.tenants.services import platform_bootstrap, tenant_provision
 
@@ -34,40 +34,48 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--no-serve", action="store_true", help="set up the demo data only")
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--members", type=int, default=2000, help="loyalty members to generate")
 
     def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
         self.stdout.write("Migrating the public schema and every tenant…")
         call_command("migrate_schemas", interactive=False, verbosity=0)
         platform_bootstrap()
         self._platform_admin()
-        self._tenant()
+        self._tenant(members=opts["members"])
         self._print_access(opts["port"])
         if not opts["no_serve"]:
             self._serve(opts["port"])
 
     def _platform_admin(self) -> None:
         email, password = PLATFORM_ADMIN
-        if not user_get_by_email(email=email):
+        user = user_get_by_email(email=email)
+        if user is None:
             user_create(email=email, password=password, role="owner", is_staff=True, email_verified=True)
+        elif not user.check_password(password):
+            user_password_set(user=user, password=password)
 
-    def _tenant(self) -> None:
+    def _tenant(self, *, members: int) -> None:
         admin_email, admin_password, _role = DEMO_USERS["admin"]
         if tenant_get_by_slug(slug=DEMO_SLUG) is None:
             tenant_provision(slug=DEMO_SLUG, name="Acme Distribuidora", admin_email=admin_email,
                              admin_password=admin_password, plan="growth")
         with schema_context(DEMO_SLUG):
             for key, (email, password, role) in DEMO_USERS.items():
-                if key != "admin" and not user_get_by_email(email=email):
+                user = user_get_by_email(email=email)
+                if user is None:
                     user_create(email=email, password=password, role=role, email_verified=True,
                                 first_name=email.split("@")[0].title(),
                                 preferred_language="pt-br" if key == "participant" else "en")
-        self._demo_data()
+                elif not user.check_password(password):
+                    # The demo prints these credentials: they must work whatever happened to the accounts.
+                    user_password_set(user=user, password=password)
+        self._demo_data(members=members)
 
-    def _demo_data(self) -> None:
+    def _demo_data(self, *, members: int) -> None:
         """Each domain app contributes demo data through its own command, when it is installed."""
         from django.core.management import get_commands
 
-        for command, args in [("loyalty_demo_data", ["--schema", DEMO_SLUG, "--members", "2000", "--if-empty"])]:
+        for command, args in [("loyalty_demo_data", ["--schema", DEMO_SLUG, "--members", str(members), "--if-empty"])]:
             if command in get_commands():
                 call_command(command, *args)
 
