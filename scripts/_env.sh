@@ -1,0 +1,24 @@
+# Shared by scripts/*: a virtual environment with the locked dependencies, compiled catalogs.
+# Needs only Python 3.11+ (python3, or $PYTHON) and bash.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Bytecode caching matters: without it every Django start recompiles ~2k modules (+2.5 s).
+unset PYTHONDONTWRITEBYTECODE
+PYTHON="${PYTHON:-python3}"
+VENV=.venv
+BIN="$VENV/bin"
+
+setup() {
+  if [ ! -x "$BIN/python" ]; then
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+      || { echo "Python 3.11 or newer is needed (set PYTHON=/path/to/python3.11)." >&2; exit 1; }
+    "$PYTHON" -m venv "$VENV"
+  fi
+  if [ ! -f "$VENV/.installed" ] || [ requirements.lock -nt "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
+    "$BIN/python" -m pip install -q --disable-pip-version-check uv==0.13.8
+    "$BIN/uv" pip install --python "$BIN/python" -q --compile-bytecode -r requirements.lock
+    "$BIN/uv" pip install --python "$BIN/python" -q --no-deps -e .
+    touch "$VENV/.installed"
+  fi
+  "$BIN/python" manage.py compile_catalogs
+}
