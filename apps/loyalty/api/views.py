@@ -18,6 +18,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api.filters import StableOrderingFilter
 from apps.core.api.idempotency import IDEMPOTENCY_HEADER, idempotency_caller, idempotent
 from apps.core.api.permissions import ScopedRolePermission
 from apps.core.api.serializers import EMPTY_BODY, ErrorResponse
@@ -32,7 +33,6 @@ from apps.loyalty.api.filters import (
     ProgramFilter,
     RedemptionFilter,
     RewardFilter,
-    StableOrderingFilter,
     TierFilter,
 )
 from apps.loyalty.models import LedgerEntry, Member, Program, Reward

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from rest_framework.filters import OrderingFilter
 
 from apps.referrals.models import Referral, ReferralCampaign
-
-
-class StableOrderingFilter(OrderingFilter):
-    """The client's ordering, then ``id``: pages never repeat or skip rows that tie on the chosen field."""
-
-    def filter_queryset(self, request: Any, queryset: QuerySet, view: Any) -> QuerySet:
-        ordering = self.get_ordering(request, queryset, view)
-        if not ordering:
-            return queryset
-        ordering = [field for field in ordering if field.lstrip("-") != "id"]
-        return queryset.order_by(*ordering, "id")
 
 
 class ReferralCampaignFilter(django_filters.FilterSet):

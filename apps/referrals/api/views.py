@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api.filters import StableOrderingFilter
 from apps.core.api.idempotency import idempotent
 from apps.core.api.permissions import ScopedRolePermission
 from apps.core.api.serializers import EMPTY_BODY, ErrorResponse
@@ -24,7 +25,6 @@ from apps.referrals.api.filters import (
     FraudQueueFilter,
     ReferralCampaignFilter,
     ReferralFilter,
-    StableOrderingFilter,
 )
 from apps.referrals.api.serializers import (
     FingerprintRecordInput,
