@@ -18,6 +18,11 @@ def source_schema_get(*, source_schema_id: Any) -> SourceSchema | None:
         return None
 
 
+def source_schema_get_by_name(*, name: str) -> SourceSchema | None:
+    """The newest schema stored under ``name`` (names are labels, not unique)."""
+    return SourceSchema.objects.select_related("mapping").filter(name=name).order_by("-created_at").first()
+
+
 def schema_mapping_get(*, source_schema: SourceSchema) -> SchemaMapping | None:
     return SchemaMapping.objects.filter(source_schema=source_schema).prefetch_related("concepts").first()
 

@@ -16,6 +16,8 @@ from django_tenants.utils import schema_context
 
 from apps.accounts.selectors import user_get_by_email
 from apps.accounts.services import user_create, user_password_set
+from apps.rules.selectors import source_schema_get_by_name
+from apps.rules.services import schema_mapping_analyse, source_schema_ingest
 from apps.tenants.selectors import tenant_get_by_slug
 from apps.tenants.services import platform_bootstrap, tenant_provision
 
@@ -26,6 +28,7 @@ DEMO_USERS = {
     "participant": ("ana@acme.test", "Acme-ana-2026!", "participant"),
 }
 PLATFORM_ADMIN = ("platform@incentiva.local", "Platform-admin-2026!")
+SALES_SCHEMA_NAME = "Acme sales database (demo)"
 
 
 class Command(BaseCommand):
@@ -35,12 +38,15 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="set up the demo data only")
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--members", type=int, default=2000, help="loyalty members to generate")
+        parser.add_argument("--sales-db", default=str(Path(settings.BASE_DIR) / ".incentiva" / "acme-sales.sqlite"),
+                            help="where acme's own (SQLite) sales database is created")
 
     def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
         self.stdout.write("Migrating the public schema and every tenant…")
         call_command("migrate_schemas", interactive=False, verbosity=0)
         platform_bootstrap()
         self._platform_admin()
+        self.sales_db = opts["sales_db"]
         self._tenant(members=opts["members"])
         self._print_access(opts["port"])
         if not opts["no_serve"]:
@@ -78,6 +84,23 @@ class Command(BaseCommand):
         for command, args in [("loyalty_demo_data", ["--schema", DEMO_SLUG, "--members", str(members), "--if-empty"])]:
             if command in get_commands():
                 call_command(command, *args)
+        self._sales_database()
+
+    def _sales_database(self) -> None:
+        """Acme's own sales database (Portuguese names, no declared keys), separate from ours, and its schema
+        as the rules engine understood it: what a campaign is written against."""
+        path = Path(self.sales_db)
+        if not path.exists():
+            call_command("sales_demo_db", "--target", "sqlite", "--dsn", str(path), "--lines", "20000",
+                         "--shape", "pt", "--seed", "7")
+        with schema_context(DEMO_SLUG):
+            stored = source_schema_get_by_name(name=SALES_SCHEMA_NAME)
+            if stored is None:
+                stored = source_schema_ingest(kind="connection", url=f"sqlite:///{path}", name=SALES_SCHEMA_NAME,
+                                              allow_sqlite=True)
+            analysis = schema_mapping_analyse(source_schema=stored, language="pt-br")
+        self.sales_summary = (f"  Sales database  {path} (20,000 order lines, Portuguese names); "
+                              f"schema understanding score {analysis['score']:.2f}")
 
     def _print_access(self, port: int) -> None:
         base = f"http://{DEMO_SLUG}.{settings.TENANT_DEV_DOMAIN_SUFFIX}:{port}"
@@ -94,6 +117,8 @@ class Command(BaseCommand):
         for key, (email, password, role) in DEMO_USERS.items():
             lines.append(f"    {key:12s} {email:24s} {password}   ({role})")
         lines.append(f"    {'platform':12s} {PLATFORM_ADMIN[0]:24s} {PLATFORM_ADMIN[1]}")
+        if getattr(self, "sales_summary", ""):
+            lines += ["", self.sales_summary]
         lines.append("")
         self.stdout.write("\n".join(lines))
 
