@@ -288,6 +288,13 @@ SPECTACULAR_SETTINGS = {
     # One name for a choice set that several fields use.
     "ENUM_NAME_OVERRIDES": {
         "ReferralChannelEnum": "apps.referrals.models.Channel",
+        "ProgramStatusEnum": "apps.loyalty.models.Program.Status",
+        "ProgramTypeEnum": "apps.loyalty.models.Program.Type",
+        "RewardStatusEnum": "apps.loyalty.models.Reward.Status",
+        "RewardTypeEnum": "apps.loyalty.models.Reward.Type",
+        "EarnEventEnum": "apps.loyalty.models.EarnRule.Event",
+        "DdlDialectEnum": "apps.rules.schema_ingest.DDL_DIALECTS",
+        "SqlDialectEnum": "apps.rules.sql_compile.DIALECTS",
     },
 }
 
