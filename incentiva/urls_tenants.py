@@ -30,6 +30,8 @@ urlpatterns = [
     path("api/tlp/", include("apps.tlp.api.urls")),
     # Public referral links members share: no sign-in (see apps/referrals/views.py).
     path("r/", include("apps.referrals.urls")),
+    # The signed-in member's loyalty & referral dashboard (apps/loyalty/views.py).
+    path("me/", include("apps.loyalty.urls")),
     path("", core_views.tenant_home, name="home"),
 ]
 

@@ -22,3 +22,18 @@ setup() {
   fi
   "$BIN/python" manage.py compile_catalogs
 }
+
+# Browser tests (tests/browser) drive Debian's Chromium, never a browser downloaded by `playwright install`.
+# Installed here when missing and we can (root with apt-get); otherwise those tests skip and say why.
+browser_setup() {
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's chromium for the browser tests..." >&2
+    # A fresh image has no package lists: update only when the first attempt fails.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } \
+      || echo "Could not install chromium: the browser tests will be skipped." >&2
+  else
+    echo "/usr/bin/chromium is missing (install Debian's chromium package): the browser tests will be skipped." >&2
+  fi
+}
