@@ -5,7 +5,7 @@ latency of balance reads (``GET /points/<customer id>``) and of redemptions (``P
 ``--clients`` concurrent clients (32 by default).
 
 Usage: .venv/bin/python bench/ledger.py [--server gunicorn|uvicorn] [--workers 4] [--members 2000]
-                                         [--seconds 10] [--clients 32]
+                                         [--seconds 10] [--clients 32] [--pool 0]
 
 It provisions a scratch tenant (``benchledger``) in the development database (DATABASE_URL, or the embedded
 server), starts its own server process with the production settings (gunicorn sync workers on WSGI, or
@@ -82,7 +82,7 @@ def setup(members: int) -> tuple[str, list[str], str]:
     return token, [row.customer_id for row in rows], str(reward.pk)
 
 
-def start_server(kind: str, workers: int, port: int, log: Path) -> subprocess.Popen:
+def start_server(kind: str, workers: int, port: int, log: Path, pool: int = 0) -> subprocess.Popen:
     bindir = Path(sys.executable).parent
     env = {
         **os.environ,
@@ -95,7 +95,9 @@ def start_server(kind: str, workers: int, port: int, log: Path) -> subprocess.Po
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": ".localhost,127.0.0.1",
         "THROTTLE_USER": "100000000/min",
-        "CONN_MAX_AGE": "0" if kind == "uvicorn" else "60",
+        # Sync workers keep their connection; ASGI workers get one per request unless pooled (--pool N).
+        "CONN_MAX_AGE": "0" if kind == "uvicorn" or pool else "60",
+        "DATABASE_POOL_MAX_SIZE": str(pool),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
     }
     if kind == "gunicorn":
@@ -120,6 +122,24 @@ def start_server(kind: str, workers: int, port: int, log: Path) -> subprocess.Po
             time.sleep(0.3)
     stop_server(process)
     raise SystemExit(f"the server did not answer within 60 s; see {log}")
+
+
+def server_cpu_seconds(process: subprocess.Popen) -> float:
+    """CPU time (user + system) used so far by the server's processes (its session: master and workers).
+
+    Divided by the requests of a phase, it is the app's CPU cost per request, a figure that holds even when
+    other work on the machine slows the wall-clock throughput down (Linux /proc; 0 elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        # fields[0] is the state (field 3 of proc(5)): the session id is field 6, utime/stime 14/15.
+        if int(fields[3]) == process.pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def stop_server(process: subprocess.Popen) -> None:
@@ -151,6 +171,13 @@ class Bench:
         if status >= 400 or status == 0:
             self.errors[status] = self.errors.get(status, 0) + 1
         return elapsed
+
+    def phase(self, process: subprocess.Popen, *, seconds: float, make) -> tuple[list[float], float]:
+        """Run one phase; its latencies and the server's CPU milliseconds per request."""
+        cpu = server_cpu_seconds(process)
+        latencies = asyncio.run(self.run(seconds=seconds, make=make))
+        used = server_cpu_seconds(process) - cpu
+        return latencies, used * 1000 / max(len(latencies), 1)
 
     async def run(self, *, seconds: float, make) -> list[float]:
         """``clients`` loops sending ``make(n)`` → (method, path, kwargs) for ``seconds``; the latencies."""
@@ -189,13 +216,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--bulk-size", type=int, default=100)
+    parser.add_argument("--pool", type=int, default=0, help="DATABASE_POOL_MAX_SIZE per worker (0: no pool)")
     args = parser.parse_args()
 
     print(f"setting up tenant {SLUG} with {args.members} members…", flush=True)
     token, customers, reward = setup(args.members)
     port = _free_port()
     log = Path(tempfile.gettempdir()) / f"bench-ledger-{port}.log"
-    process = start_server(args.server, args.workers, port, log)
+    process = start_server(args.server, args.workers, port, log, args.pool)
     base = f"http://127.0.0.1:{port}/api/loyalty-referral"
     bench = Bench(base, token, customers, reward, args.clients)
     run_id = uuid.uuid4().hex[:8]
@@ -223,20 +251,25 @@ def main() -> None:
         if bench.errors:
             raise SystemExit(f"the warm-up requests failed: {bench.errors}; see {log}")
         lines = Lines()
-        lines.append(f"ledger bench: {args.server} × {args.workers} workers, {os.cpu_count()} cores, "
+        lines.append(f"ledger bench: {args.server} × {args.workers} workers"
+                     f"{f' (pool of {args.pool})' if args.pool else ''}, {os.cpu_count()} cores, "
                      f"{args.clients} concurrent clients, {args.seconds:.0f} s per phase")
-        single = asyncio.run(bench.run(seconds=args.seconds, make=award))
+        single, cpu = bench.phase(process, seconds=args.seconds, make=award)
         lines.append(f"  awards, single        {len(single) / args.seconds:8.1f} awards/s   "
-                     f"p50 {_pct(single, 50):6.1f} ms  p99 {_pct(single, 99):6.1f} ms")
-        bulk = asyncio.run(bench.run(seconds=args.seconds, make=award_bulk))
+                     f"p50 {_pct(single, 50):6.1f} ms  p99 {_pct(single, 99):6.1f} ms   server CPU {cpu:5.1f} ms/req")
+        bulk, cpu = bench.phase(process, seconds=args.seconds, make=award_bulk)
         lines.append(f"  awards, bulk ×{args.bulk_size:<4d}   {len(bulk) * args.bulk_size / args.seconds:8.1f} "
-                     f"awards/s   p50 {_pct(bulk, 50):6.1f} ms  p99 {_pct(bulk, 99):6.1f} ms (per request)")
-        reads = asyncio.run(bench.run(seconds=args.seconds, make=balance))
+                     f"awards/s   p50 {_pct(bulk, 50):6.1f} ms  p99 {_pct(bulk, 99):6.1f} ms   server CPU "
+                     f"{cpu:5.1f} ms/req (per request)")
+        reads, cpu = bench.phase(process, seconds=args.seconds, make=balance)
         lines.append(f"  balance reads         {len(reads) / args.seconds:8.1f} req/s      "
-                     f"p50 {_pct(reads, 50):6.1f} ms  p99 {_pct(reads, 99):6.1f} ms")
-        redemptions = asyncio.run(bench.run(seconds=args.seconds, make=redeem))
+                     f"p50 {_pct(reads, 50):6.1f} ms  p99 {_pct(reads, 99):6.1f} ms   server CPU {cpu:5.1f} ms/req")
+        redemptions, cpu = bench.phase(process, seconds=args.seconds, make=redeem)
         lines.append(f"  redemptions           {len(redemptions) / args.seconds:8.1f} req/s      "
-                     f"p50 {_pct(redemptions, 50):6.1f} ms  p99 {_pct(redemptions, 99):6.1f} ms")
+                     f"p50 {_pct(redemptions, 50):6.1f} ms  p99 {_pct(redemptions, 99):6.1f} ms   "
+                     f"server CPU {cpu:5.1f} ms/req")
+        lines.append(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work slows the "
+                     "wall-clock figures, not the CPU per request)")
         lines.append(f"  errors: {bench.errors or 'none'}   (server log: {log})")
         if bench.errors:
             lines.append("  (figures with errors are not comparable: check the server log)")

@@ -16,6 +16,7 @@ from django.utils import translation
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
+from apps.tenants.middleware import tenant_cache_clear
 from apps.tenants.models import Client
 from apps.tenants.services import platform_bootstrap, tenant_provision
 from tests.factories.accounts import UserFactory
@@ -63,6 +64,8 @@ def _public_schema_between_tests() -> Iterator[None]:
         connection.set_schema_to_public()
     # A request in another language leaves that language active in the thread: start every test in English.
     translation.activate("en")
+    # Hosts cached by the tenant middleware may come from a rolled-back test: every test resolves afresh.
+    tenant_cache_clear()
     yield
     translation.activate("en")
     connection.set_schema_to_public()

@@ -97,18 +97,23 @@ def idempotency_record_claim(
     expires_at = now + timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
     try:
         with _lock_wait_bounded(wait_ms):
-            with transaction.atomic():
-                # An expired record no longer protects anything: the key starts afresh.
-                IdempotencyRecord.objects.filter(caller=caller, key=key, expires_at__lte=now).delete()
-            try:
+            # Insert first: a fresh key (the usual case) costs one statement. Only when the key is taken is an
+            # expired record looked for; it no longer protects anything, so the key then starts afresh.
+            for _attempt in range(2):
+                try:
+                    with transaction.atomic():
+                        record = IdempotencyRecord.objects.create(
+                            key=key, caller=caller, method=method, path=path, request_hash=request_hash,
+                            status=IdempotencyRecord.Status.PENDING, expires_at=expires_at,
+                        )
+                    return IdempotencyClaim(record=record, replay=False)
+                except IntegrityError:
+                    pass
                 with transaction.atomic():
-                    record = IdempotencyRecord.objects.create(
-                        key=key, caller=caller, method=method, path=path, request_hash=request_hash,
-                        status=IdempotencyRecord.Status.PENDING, expires_at=expires_at,
-                    )
-                return IdempotencyClaim(record=record, replay=False)
-            except IntegrityError:
-                pass
+                    expired, _per_model = IdempotencyRecord.objects.filter(
+                        caller=caller, key=key, expires_at__lte=now).delete()
+                if not expired:
+                    break
     except OperationalError as exc:
         # The unique index made us wait on a transaction that still holds this key: it is in flight.
         if getattr(exc.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE:

@@ -90,6 +90,12 @@ TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_DEV_DOMAIN_SUFFIX = env("TENANT_DEV_DOMAIN_SUFFIX", default="localhost")
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+# One `SET search_path` per schema switch instead of one before every query. Safe with django-tenants 4.0.1:
+# its rollback() and savepoint_rollback() forget the tracked path (a rolled-back SET is undone by PostgreSQL),
+# proved by tests/tenants/test_search_path.py. Raw SQL must not change search_path outside SET LOCAL.
+TENANT_LIMIT_SET_CALLS = env.bool("TENANT_LIMIT_SET_CALLS", default=True)
+# Seconds each process keeps a host → tenant lookup (apps/tenants/middleware.py); 0 turns the cache off.
+TENANT_CACHE_SECONDS = env.int("TENANT_CACHE_SECONDS", default=5)
 
 ROOT_URLCONF = "incentiva.urls_tenants"
 PUBLIC_SCHEMA_URLCONF = "incentiva.urls_public"

@@ -72,6 +72,17 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# DATABASE_POOL_MAX_SIZE > 0: Django's own PostgreSQL pool (psycopg_pool), per process, instead of a new
+# connection per request under ASGI. Pooled connections replace CONN_MAX_AGE, which must then stay 0. Each
+# checkout sets the tenant's search_path again (tests/tenants/test_search_path.py::test_pooled_*).
+_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+if _POOL_MAX_SIZE > 0:
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured("CONN_MAX_AGE must be 0 when DATABASE_POOL_MAX_SIZE is set.")
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": min(2, _POOL_MAX_SIZE), "max_size": _POOL_MAX_SIZE,
+        "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+    }
 
 # ------------------------------------------------------------------------------------------ static files
 STORAGES = {

@@ -94,3 +94,20 @@ def test_an_insecure_or_incomplete_environment_is_refused(change, message):
 
     assert message in _refusal(_load(env))
 
+
+
+def test_database_pool_is_off_by_default_and_sized_from_the_environment():
+    script = ("import json, django; from django.conf import settings; django.setup(); "
+              "db = settings.DATABASES['default']; print(json.dumps([db['OPTIONS'].get('pool'), db['CONN_MAX_AGE']]))")
+    clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+             "PYTHONDONTWRITEBYTECODE": "1"}
+
+    def load(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**clean, **GOOD_ENV, **env},
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    off, on = load({}), load({"DATABASE_POOL_MAX_SIZE": "8"})
+    assert json.loads(off.stdout.strip().splitlines()[-1]) == [None, 0], off.stderr
+    assert json.loads(on.stdout.strip().splitlines()[-1]) == [{"min_size": 2, "max_size": 8, "timeout": 10}, 0]
+    refused = load({"DATABASE_POOL_MAX_SIZE": "8", "CONN_MAX_AGE": "60"})
+    assert "CONN_MAX_AGE must be 0" in _refusal(refused)

@@ -29,3 +29,67 @@ def test_suspended_tenant_is_refused_with_a_page(db):
     response = DjangoClient(HTTP_HOST="beta.localhost").get("/accounts/login/")
     assert response.status_code == 403
     assert b"beta.localhost" in response.content
+
+
+# ------------------------------------------------------------------------------------------ host cache
+def _domain_queries(captured) -> int:  # type: ignore[no-untyped-def]
+    return sum('FROM "tenants_domain"' in query["sql"] for query in captured.captured_queries)
+
+
+def test_a_known_host_is_looked_up_once_within_the_ttl(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = DjangoClient(HTTP_HOST="alpha.localhost")
+    with CaptureQueriesContext(connection) as first:
+        client.get("/")
+    with CaptureQueriesContext(connection) as second:
+        response = client.get("/")
+    assert response.status_code == 302
+    assert _domain_queries(first) == 1
+    assert _domain_queries(second) == 0
+
+
+def test_suspending_a_tenant_clears_the_cache_at_once(db):
+    client = DjangoClient(HTTP_HOST="beta.localhost")
+    assert client.get("/accounts/login/").status_code == 200
+    beta = Client.objects.get(schema_name="beta")
+    beta.status = Client.Status.SUSPENDED
+    beta.save()
+    assert client.get("/accounts/login/").status_code == 403
+
+
+def test_a_deleted_domain_stops_resolving_at_once(db):
+    from apps.tenants.models import Domain
+
+    beta = Client.objects.get(schema_name="beta")
+    extra = Domain.objects.create(domain="beta-extra.localhost", tenant=beta, is_primary=False)
+    client = DjangoClient(HTTP_HOST="beta-extra.localhost")
+    assert client.get("/accounts/login/").status_code == 200
+    extra.delete()
+    assert client.get("/accounts/login/").status_code == 404
+
+
+def test_the_cache_expires_after_the_ttl(db, settings, monkeypatch):
+    from apps.tenants import middleware
+
+    settings.TENANT_CACHE_SECONDS = 5
+    client = DjangoClient(HTTP_HOST="beta.localhost")
+    assert client.get("/accounts/login/").status_code == 200
+    # a change that fires no signal (another process's save, a queryset update) is seen after the TTL
+    Client.objects.filter(schema_name="beta").update(status=Client.Status.SUSPENDED)
+    assert client.get("/accounts/login/").status_code == 200
+    later = middleware.time.monotonic() + 6
+    monkeypatch.setattr(middleware.time, "monotonic", lambda: later)
+    assert client.get("/accounts/login/").status_code == 403
+
+
+def test_each_request_gets_its_own_tenant_object(db, rf):
+    from apps.tenants.middleware import TenantMiddleware
+    from apps.tenants.models import Domain
+
+    middleware = TenantMiddleware(lambda request: None)
+    first = middleware.get_tenant(Domain, "alpha.localhost")
+    second = middleware.get_tenant(Domain, "alpha.localhost")
+    assert first is not second
+    assert first.pk == second.pk
