@@ -1,10 +1,13 @@
 """The member dashboard in headless Chromium against a real server: sign in through the login page, redeem a
 reward through the confirmation dialog, switch languages, copy the referral link, fit a phone's width.
 
-Screenshots of the page (desktop and phone) are written to docs/screenshots/."""
+With SCREENSHOTS=1 in the environment, screenshots of the page (desktop and phone) are written to
+docs/screenshots/; otherwise to a temporary folder, so a test run never changes tracked files."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +38,8 @@ from tests.factories.referrals import ReferralCampaignFactory
 pytestmark = pytest.mark.browser
 
 PASSWORD = "Member-pass-12345"
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+SCREENSHOTS = (Path(settings.BASE_DIR) / "docs" / "screenshots" if os.environ.get("SCREENSHOTS") == "1"
+               else Path(tempfile.mkdtemp(prefix="incentiva-screenshots-")))
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 
