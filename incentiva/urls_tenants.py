@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/redoc/", core_views.ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/", include("apps.accounts.api.urls")),
     path("api/", include("apps.rules.api.urls")),
+    path("api/", include("apps.campaigns.api.urls")),
     path("api/developer/", include("apps.developer.api.urls")),
     path("api/loyalty-referral/", include("apps.loyalty.api.urls")),
     path("api/loyalty-referral/", include("apps.referrals.api.urls")),

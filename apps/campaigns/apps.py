@@ -6,3 +6,8 @@ class CampaignsConfig(AppConfig):
     name = "apps.campaigns"
     label = "campaigns"
     verbose_name = _("Campaigns")
+
+    def ready(self) -> None:
+        # Register the execution task in every process (web included): approval schedules it by name, and
+        # periodic_task_schedule refuses a task the Celery app does not know.
+        from apps.campaigns import tasks  # noqa: F401

@@ -4,7 +4,7 @@ import datetime as dt
 
 import factory
 
-from apps.campaigns.models import Campaign
+from apps.campaigns.models import Campaign, CampaignRuleVersion
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):
@@ -16,3 +16,14 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     end_date = dt.date(2026, 3, 31)
     currency = "BRL"
     language = "en"
+
+
+class CampaignRuleVersionFactory(factory.django.DjangoModelFactory):
+    """A draft rule version; pass ``document=`` (a rule document) for one that can be approved."""
+
+    class Meta:
+        model = CampaignRuleVersion
+
+    campaign = factory.SubFactory(CampaignFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    document = factory.LazyFunction(dict)

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import pytest
+
+from apps.campaigns.models import Campaign, CampaignExecution
+from apps.campaigns.services import campaign_submit
+from apps.loyalty.selectors import member_list
+from tests.factories.campaigns import CampaignFactory
+
+BODY = {"name": "Premium Line Q1", "start_date": "2026-01-01", "end_date": "2026-03-31", "currency": "BRL",
+        "language": "pt-br", "execution_interval_seconds": 300}
+
+
+def test_create_list_get_update_delete(api_client):
+    client = api_client("admin")
+    created = client.post("/api/campaigns", BODY, format="json")
+    assert created.status_code == 201, created.json()
+    campaign_id = created.json()["id"]
+    assert created.json()["status"] == "draft" and created.json()["connected"] is False
+
+    listed = client.get("/api/campaigns")
+    assert listed.status_code == 200 and [c["id"] for c in listed.json()["results"]] == [campaign_id]
+    assert client.get(f"/api/campaigns/{campaign_id}").json()["name"] == "Premium Line Q1"
+
+    updated = client.put(f"/api/campaigns/{campaign_id}", {"name": "Premium Line T1"}, format="json")
+    assert updated.status_code == 200 and updated.json()["name"] == "Premium Line T1"
+
+    assert client.delete(f"/api/campaigns/{campaign_id}").status_code == 204
+    assert not Campaign.objects.exists()
+
+
+def test_invalid_input_is_400_in_the_one_error_shape_and_nothing_is_written(api_client):
+    response = api_client("admin").post("/api/campaigns", {**BODY, "end_date": "2025-12-31"}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"]
+    response = api_client("admin").post("/api/campaigns", {**BODY, "execution_interval_seconds": 10}, format="json")
+    assert response.status_code == 400 and "execution_interval_seconds" in response.json()["error"]["fields"]
+    assert not Campaign.objects.exists()
+
+
+def test_roles(api_client):
+    campaign = CampaignFactory()
+    assert api_client(None).get("/api/campaigns").status_code == 401
+    assert api_client("participant").get("/api/campaigns").status_code == 403
+    assert api_client("analyst").get(f"/api/campaigns/{campaign.pk}").status_code == 200
+    assert api_client("analyst").post("/api/campaigns", BODY, format="json").status_code == 403
+    assert api_client("analyst").post(f"/api/campaigns/{campaign.pk}/approve", {}, format="json").status_code == 403
+    assert api_client("analyst").post(f"/api/campaigns/{campaign.pk}/execute", {}, format="json").status_code == 403
+    assert api_client("manager").post(f"/api/campaigns/{campaign.pk}/approve", {}, format="json").status_code == 403
+    assert Campaign.objects.count() == 1 and not CampaignExecution.objects.exists()
+
+
+def test_another_tenants_campaign_is_404(api_client, other_tenant, in_schema):
+    with in_schema("beta"):
+        other = CampaignFactory()
+    assert api_client("admin").get(f"/api/campaigns/{other.pk}").status_code == 404
+    assert api_client("admin").get("/api/campaigns/not-a-uuid").status_code == 404
+
+
+def test_approve_draft_is_409(api_client):
+    campaign = CampaignFactory()
+    response = api_client("admin").post(f"/api/campaigns/{campaign.pk}/approve", {}, format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "no_pending_version"
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+
+
+def test_submit_approve_execute_and_participants(api_client, campaign_with_source):
+    campaign = campaign_with_source("en")
+    client = api_client("admin")
+    assert client.post(f"/api/campaigns/{campaign.pk}/submit", {}, format="json").json()["status"] == \
+        "pending_approval"
+
+    approved = client.post(f"/api/campaigns/{campaign.pk}/approve", {"comment": "ok"}, format="json")
+    assert approved.status_code == 200, approved.json()
+    body = approved.json()
+    assert body["status"] == "approved" and body["running_version"]["approval_comment"] == "ok"
+    assert body["running_version"]["approved_by"] == client.user.email and body["tlp_status"] == "skipped"
+
+    executed = client.post(f"/api/campaigns/{campaign.pk}/execute", {}, format="json", HTTP_IDEMPOTENCY_KEY="run-1")
+    assert executed.status_code == 201 and executed.json()["status"] == "succeeded"
+    allocated = executed.json()["points_allocated"]
+    campaign.refresh_from_db()
+    assert allocated > 0
+    assert allocated == sum(m.available for m in member_list().filter(program_id=campaign.loyalty_program_id))
+    replay = client.post(f"/api/campaigns/{campaign.pk}/execute", {}, format="json", HTTP_IDEMPOTENCY_KEY="run-1")
+    assert replay.json()["id"] == executed.json()["id"] and CampaignExecution.objects.count() == 1
+
+    participants = client.get(f"/api/campaigns/{campaign.pk}/participants?eligible=false").json()["results"]
+    assert participants and all(p["ineligible_reason"] == "terminated_before_end" for p in participants)
+    executions = client.get(f"/api/campaigns/{campaign.pk}/executions").json()["results"]
+    assert [e["id"] for e in executions] == [executed.json()["id"]]
+
+
+def test_editing_a_running_campaign_through_the_api_keeps_the_approved_version(api_client, campaign_with_source,
+                                                                               make_user):
+    campaign = campaign_with_source("en")
+    campaign_submit(campaign=campaign)
+    client = api_client("owner")
+    client.post(f"/api/campaigns/{campaign.pk}/approve", {}, format="json")
+    document = client.get(f"/api/campaigns/{campaign.pk}").json()["running_version"]["document"]
+    document["goals"][0]["target"] = "40000.00"
+
+    response = client.put(f"/api/campaigns/{campaign.pk}", {"document": document}, format="json")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "approved" and body["running_version"]["number"] == 1
+    assert body["open_version"]["number"] == 2 and body["open_version"]["status"] == "draft"
+    frozen = client.put(f"/api/campaigns/{campaign.pk}", {"end_date": "2026-06-30"}, format="json")
+    assert frozen.status_code == 409
+
+
+@pytest.mark.parametrize("url", ["postgresql://nobody@127.0.0.1:1/nothing", "sqlite:////tmp/x.db", "ftp://x"])
+def test_connection_is_refused_when_it_does_not_work(api_client, url):
+    campaign = CampaignFactory()
+    response = api_client("admin").put(f"/api/campaigns/{campaign.pk}/connection", {"url": url}, format="json")
+    assert response.status_code == 400
+    campaign.refresh_from_db()
+    assert campaign.connection_encrypted == ""
+
+
+def test_every_seed_endpoint_is_in_the_openapi_schema_with_its_tag(api_client):
+    paths = api_client("admin").get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+    expected = {
+        ("post", "/api/campaigns", "Campaign Management"), ("get", "/api/campaigns", "Campaign Management"),
+        ("get", "/api/campaigns/{id}", "Campaign Management"), ("put", "/api/campaigns/{id}", "Campaign Management"),
+        ("delete", "/api/campaigns/{id}", "Campaign Management"),
+        ("post", "/api/campaigns/{id}/approve", "Campaign Management"),
+        ("post", "/api/campaigns/{id}/execute", "Campaign Execution"),
+        ("get", "/api/campaigns/{id}/progress", "Campaign Execution"),
+        ("post", "/api/campaigns/{id}/allocate-points", "Campaign Execution"),
+        ("get", "/api/campaigns/{id}/participants", "Campaign Execution"),
+        ("get", "/api/participants/campaigns", "Participant Dashboard"),
+        ("get", "/api/participants/{campaign_id}/progress", "Participant Dashboard"),
+        ("get", "/api/participants/{campaign_id}/points", "Participant Dashboard"),
+        ("get", "/api/participants/{campaign_id}/transactions", "Participant Dashboard"),
+        ("get", "/api/participants/{campaign_id}/offers", "Participant Dashboard"),
+        ("post", "/api/participants/{campaign_id}/redeem", "Participant Dashboard"),
+    }
+    for method, path, tag in expected:
+        assert paths[path][method]["tags"] == [tag], (method, path)
