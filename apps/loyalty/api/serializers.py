@@ -21,7 +21,7 @@ from apps.loyalty.models import (
     Reward,
     Tier,
 )
-from apps.loyalty.services.ledger import AWARD_SOURCES
+from apps.loyalty.services.ledger import AWARD_SOURCE_CHOICES
 
 # ---------------------------------------------------------------------------------------------- programs
 
@@ -251,7 +251,7 @@ class _CustomerInput(serializers.Serializer):
 
 class PointsAwardInput(_CustomerInput):
     points = serializers.IntegerField(min_value=1, max_value=10_000_000)
-    source = serializers.ChoiceField(choices=sorted(AWARD_SOURCES), default=LedgerEntry.Source.MANUAL)
+    source = serializers.ChoiceField(choices=AWARD_SOURCE_CHOICES, default=LedgerEntry.Source.MANUAL)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     order_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
     pending_days = serializers.IntegerField(min_value=0, max_value=365, required=False,
@@ -261,7 +261,7 @@ class PointsAwardInput(_CustomerInput):
 class PointsAwardBulkItem(serializers.Serializer):
     customer_id = serializers.CharField(max_length=100)
     points = serializers.IntegerField(min_value=1, max_value=10_000_000)
-    source = serializers.ChoiceField(choices=sorted(AWARD_SOURCES), default=LedgerEntry.Source.CAMPAIGN)
+    source = serializers.ChoiceField(choices=AWARD_SOURCE_CHOICES, default=LedgerEntry.Source.CAMPAIGN)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     key = serializers.CharField(max_length=150, required=False,
                                 help_text=_("Your id for this award: the same key never credits twice."))

@@ -32,6 +32,7 @@ from apps.loyalty.models import (
 from apps.loyalty.selectors import member_qualifying_value
 from apps.loyalty.services.ledger import add_months, credit_build
 from apps.loyalty.services.tiers import tier_apply
+from apps.tlp.services import tlp_outbox_enqueue_ledger_entries
 
 Kind = LedgerEntry.Kind
 Status = LedgerEntry.Status
@@ -138,6 +139,7 @@ class LedgerBatch:
     def write(self) -> None:
         LedgerEntry.objects.bulk_create(self.entries)
         LedgerAllocation.objects.bulk_create(self.allocations)
+        tlp_outbox_enqueue_ledger_entries(entries=self.entries)
         EarnAttribution.objects.bulk_create(self.attributions)
         PunchCardStamp.objects.bulk_create(self.stamps)
         if self.stamp_updates:

@@ -21,6 +21,7 @@ from apps.loyalty.services.ledger import (
     member_lock,
     members_lock,
 )
+from apps.tlp.services import tlp_outbox_enqueue_ledger_entries
 
 Kind = LedgerEntry.Kind
 Status = LedgerEntry.Status
@@ -105,6 +106,7 @@ def members_expire_due(*, member_ids: Iterable[uuid.UUID], now: datetime | None 
         changed[member.pk] = member
     LedgerEntry.objects.bulk_create(entries)
     LedgerAllocation.objects.bulk_create(allocations)
+    tlp_outbox_enqueue_ledger_entries(entries=entries)
     LedgerEntry.objects.filter(pk__in=[credit.pk for credit in due]).update(
         status=Status.EXPIRED, status_changed_at=now, updated_at=now)
     for member in changed.values():

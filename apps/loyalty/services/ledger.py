@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError, ConflictError, NotFoundError, UnprocessableError
 from apps.loyalty.models import LedgerAllocation, LedgerEntry, Member, Program
-from apps.tlp.services import tlp_outbox_enqueue_ledger_entry
+from apps.tlp.services import tlp_outbox_enqueue_ledger_entries, tlp_outbox_enqueue_ledger_entry
 
 Kind = LedgerEntry.Kind
 Status = LedgerEntry.Status
@@ -40,6 +40,8 @@ AWARD_SOURCES = {
     Source.PURCHASE, Source.SIGNUP, Source.REFERRAL, Source.REVIEW, Source.MANUAL, Source.REDEMPTION,
     Source.CAMPAIGN, Source.BIRTHDAY, Source.SOCIAL_SHARE, Source.CUSTOM,
 }
+# The same, as an ordered choice list (API serializers, OpenAPI).
+AWARD_SOURCE_CHOICES = sorted(AWARD_SOURCES)
 SPEND_KINDS = (Kind.REDEEM, Kind.TRANSFER_OUT, Kind.ADJUST, Kind.DEBT_SETTLE)
 
 
@@ -387,6 +389,7 @@ def points_award_bulk(*, awards: Sequence[AwardInput], actor: Any = None) -> lis
                                     code="idempotency_key_reused") from exc
             raise
         LedgerAllocation.objects.bulk_create(allocations)
+        tlp_outbox_enqueue_ledger_entries(entries=created)
         touched = {entry.member_id: entry.member for entry in created}
         for member in touched.values():
             member.updated_at = now

@@ -29,6 +29,7 @@ from apps.tlp.services.outbox import (
     tlp_outbox_deliver,
     tlp_outbox_drain,
     tlp_outbox_enqueue,
+    tlp_outbox_enqueue_ledger_entries,
     tlp_outbox_enqueue_ledger_entry,
     tlp_outbox_requeue,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "tlp_outbox_deliver",
     "tlp_outbox_drain",
     "tlp_outbox_enqueue",
+    "tlp_outbox_enqueue_ledger_entries",
     "tlp_outbox_enqueue_ledger_entry",
     "tlp_outbox_requeue",
     "tlp_reconcile",

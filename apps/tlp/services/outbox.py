@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -124,14 +124,8 @@ def ledger_point_type_key(program_id: Any) -> str:
     return f"loyalty-program:{program_id}"
 
 
-def tlp_outbox_enqueue_ledger_entry(*, entry: Any, points: int | None = None) -> TLPOutbox | None:
-    """Mirror one loyalty ledger entry in TLP (call it in the transaction that wrote the entry).
-
-    Credits: an ``earn`` entry accrues, other credits (adjustments, transfers in) issue. Debits (redemptions,
-    deductions, expiries, reversals, transfers out) redeem. A debit that was later cancelled (a released
-    reservation) issues its points back: call again after the status change, with ``points`` = what was
-    actually restored when that is less than the debit. Entries that move no points (debt bookkeeping only)
-    are not sent."""
+def _ledger_row(entry: Any, points: int | None) -> dict[str, Any] | None:
+    """What mirrors one ledger entry in TLP (operation, key, payload), or None when it moves no points."""
     amount = int(entry.amount)
     cancelled = entry.status == "cancelled" and amount < 0
     if amount == 0 or (points is not None and points <= 0):
@@ -152,8 +146,41 @@ def tlp_outbox_enqueue_ledger_entry(*, entry: Any, points: int | None = None) ->
         "reference": key,
         "description": description[:500],
     }
-    return tlp_outbox_enqueue(operation=operation, payload=payload, member_key=ledger_member_key(member.pk),
-                              idempotency_key=key, source_type="loyalty.ledgerentry", source_id=str(entry.pk))
+    return {"operation": operation, "payload": payload, "member_key": ledger_member_key(member.pk),
+            "idempotency_key": key, "source_type": "loyalty.ledgerentry", "source_id": str(entry.pk)}
+
+
+def tlp_outbox_enqueue_ledger_entry(*, entry: Any, points: int | None = None) -> TLPOutbox | None:
+    """Mirror one loyalty ledger entry in TLP (call it in the transaction that wrote the entry).
+
+    Credits: an ``earn`` entry accrues, other credits (adjustments, transfers in) issue. Debits (redemptions,
+    deductions, expiries, reversals, transfers out) redeem. A debit that was later cancelled (a released
+    reservation) issues its points back: call again after the status change, with ``points`` = what was
+    actually restored when that is less than the debit. Entries that move no points (debt bookkeeping only)
+    are not sent."""
+    row = _ledger_row(entry, points)
+    return None if row is None else tlp_outbox_enqueue(**row)
+
+
+def tlp_outbox_enqueue_ledger_entries(*, entries: Sequence[Any]) -> int:
+    """The bulk form, for entries written with ``bulk_create``: one configuration check and one insert, in the
+    caller's transaction; rows keep the entries' order, so each member's calls go out in ledger order.
+    Entries already queued are skipped. Returns how many rows it queued."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("tlp_outbox_enqueue_ledger_entries must run inside the transaction that wrote them")
+    if not entries or tlp_configuration_active() is None:
+        return 0
+    now = timezone.now()
+    rows = []
+    for entry in entries:
+        row = _ledger_row(entry, None)
+        if row is not None:
+            _payload_check(row["operation"], row["payload"])
+            rows.append(TLPOutbox(**row, next_attempt_at=now))
+    created = TLPOutbox.objects.bulk_create(rows, ignore_conflicts=True)
+    if created and _setting("TLP_OUTBOX_KICK", True):
+        transaction.on_commit(_kick)
+    return len(created)
 
 
 # ------------------------------------------------------------------------------------------ deliver

@@ -104,3 +104,20 @@ def test_without_a_tlp_configuration_the_ledger_queues_nothing(tenant):
     member = member_make(ProgramFactory())
     points_award(member=member, points=50, source="purchase", idempotency_key="no-tlp")
     assert not TLPOutbox.objects.exists()
+
+
+def test_bulk_ledger_writes_queue_their_mirror_once_in_ledger_order(tlp_configured):
+    from apps.loyalty.services.ledger import AwardInput, points_award_bulk
+
+    program = ProgramFactory()
+    members = [member_make(program) for _ in range(3)]
+    awards = [AwardInput(member=member, points=10 * (index + 1), idempotency_key=f"bulk-{index}", pending_days=0)
+              for index, member in enumerate(members)]
+    entries = points_award_bulk(awards=awards)
+
+    rows = list(TLPOutbox.objects.order_by("pk").values_list("idempotency_key", "operation", "payload__points"))
+    assert rows == [(f"ledger:{entry.pk}", "accrue" if entry.kind == "earn" else "issue", entry.amount)
+                    for entry in entries]
+    # replaying the same bulk call credits nothing and queues nothing more
+    points_award_bulk(awards=awards)
+    assert TLPOutbox.objects.count() == 3
