@@ -301,6 +301,9 @@ SPECTACULAR_SETTINGS = {
         "EarnEventEnum": "apps.loyalty.models.EarnRule.Event",
         "DdlDialectEnum": "apps.rules.schema_ingest.DDL_DIALECTS",
         "SqlDialectEnum": "apps.rules.sql_compile.DIALECTS",
+        "LedgerSourceEnum": "apps.loyalty.models.LedgerEntry.Source",
+        "AwardSourceEnum": "apps.loyalty.services.ledger.AWARD_SOURCE_CHOICES",
+        "LanguageCodeEnum": ["en", "pt-br", "es"],
     },
 }
 
@@ -386,6 +389,8 @@ CELERY_BEAT_SCHEDULE["tlp-reconcile"] = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("pt-br", _("Portuguese (Brazil)")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The product's languages as an OpenAPI enum (set here: LANGUAGES is defined after the API settings).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["LanguageEnum"] = LANGUAGES
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
