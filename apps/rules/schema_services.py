@@ -3,18 +3,15 @@ it to a campaign, validate SQL against it. Re-exported by ``apps.rules.services`
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.crypto import DecryptionError, secret_decrypt, secret_encrypt
 from apps.core.errors import ApplicationError, ConflictError
 from apps.rules.models import ConceptMapping, SchemaMapping, SourceSchema
 from apps.rules.schema_analysis import corrections_validate, joins_validate, schema_analyse
@@ -30,13 +27,9 @@ API_ENGINES = ("postgres", "mysql")
 
 
 # ------------------------------------------------------------------------------------------ secrets
-def _fernet() -> Fernet:
-    secret = (getattr(settings, "FIELD_ENCRYPTION_KEY", "") or settings.SECRET_KEY).encode()
-    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"incentiva.rules.source:" + secret).digest()))
-
-
 def _encrypt(value: str) -> str:
-    return _fernet().encrypt(value.encode()).decode() if value else ""
+    """Connection URLs hold passwords: sealed with the platform's keys (apps.core.crypto, rotation included)."""
+    return secret_encrypt(value) if value else ""
 
 
 def source_database_of(*, source_schema: SourceSchema) -> SourceDatabase | None:
@@ -44,8 +37,8 @@ def source_database_of(*, source_schema: SourceSchema) -> SourceDatabase | None:
     if not source_schema.connection_encrypted:
         return None
     try:
-        url = _fernet().decrypt(source_schema.connection_encrypted.encode()).decode()
-    except InvalidToken:
+        url = secret_decrypt(source_schema.connection_encrypted)
+    except DecryptionError:
         return None  # the key changed: the admin has to connect again
     return source_parse_url(url=url)
 
