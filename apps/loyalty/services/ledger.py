@@ -21,14 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError, ConflictError, NotFoundError, UnprocessableError
-from apps.loyalty.models import LedgerAllocation, LedgerEntry, Member, Program
+from apps.loyalty.models import LedgerAllocation, LedgerEntry, Member, Program, Tier
+from apps.loyalty.selectors import members_qualifying_values
 from apps.tlp.services import tlp_outbox_enqueue_ledger_entries, tlp_outbox_enqueue_ledger_entry
 
 Kind = LedgerEntry.Kind
@@ -339,6 +340,50 @@ class AwardInput:
     pending_days: int | None = None
 
 
+BALANCE_FIELDS = ("available", "pending", "lifetime", "debt", "last_activity_at", "tier", "tier_achieved_at",
+                  "tier_downgrade_at", "updated_at")
+
+
+def members_balances_write(*, members: Sequence[Member], now: datetime | None = None) -> None:
+    """Save many locked members' balances (and tier fields) with one ``UPDATE … FROM unnest(arrays)``: a
+    statement whose size and cost grow linearly with the batch (``bulk_update`` builds a CASE branch per
+    member, quadratic). The caller holds the rows' locks."""
+    if not members:
+        return
+    now = now or timezone.now()
+    fields = [Member._meta.get_field(name) for name in BALANCE_FIELDS]
+    for member in members:
+        member.updated_at = now
+    pk = Member._meta.pk
+    columns = [pk, *fields]
+    arrays = [[getattr(member, field.attname) for member in members] for field in columns]
+    unnest = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
+    names = ", ".join(f'"{field.column}"' for field in columns)
+    assignments = ", ".join(f'"{field.column}" = v."{field.column}"' for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{Member._meta.db_table}" AS m SET {assignments} '  # noqa: S608 - model metadata only
+            f'FROM unnest({unnest}) AS v({names}) WHERE m."{pk.column}" = v."{pk.column}"', arrays)
+
+
+def _tiers_apply_bulk(members: Sequence[Member], *, now: datetime) -> None:
+    """``tier_recalculate`` for the members of points-based tier programs, in memory, with one tier query
+    and one qualifying-value read per program (the caller then saves the tier fields with the balances)."""
+    from apps.loyalty.services.tiers import tier_apply  # tiers depend on ledger, not the reverse
+
+    by_program: dict[uuid.UUID, list[Member]] = defaultdict(list)
+    for member in members:
+        if member.program.tier_basis == Program.TierBasis.POINTS:
+            by_program[member.program_id].append(member)
+    for group in by_program.values():
+        tiers = list(Tier.objects.filter(program_id=group[0].program_id).order_by("rank"))
+        if not tiers:
+            continue
+        values = members_qualifying_values(program=group[0].program, member_ids=[m.pk for m in group], now=now)
+        for member in group:
+            tier_apply(member=member, tiers=tiers, value=values[member.pk], now=now)
+
+
 @transaction.atomic
 def points_award_bulk(*, awards: Sequence[AwardInput], actor: Any = None) -> list[LedgerEntry]:
     """Many awards at once, as that many ``points_award`` calls would (each idempotent on its own key; a key
@@ -390,16 +435,9 @@ def points_award_bulk(*, awards: Sequence[AwardInput], actor: Any = None) -> lis
             raise
         LedgerAllocation.objects.bulk_create(allocations)
         tlp_outbox_enqueue_ledger_entries(entries=created)
-        touched = {entry.member_id: entry.member for entry in created}
-        for member in touched.values():
-            member.updated_at = now
-        Member.objects.bulk_update(list(touched.values()), ["available", "pending", "lifetime", "debt",
-                                                           "last_activity_at", "updated_at"])
-        from apps.loyalty.services.tiers import tier_recalculate
-
-        for member in touched.values():
-            if member.program.tier_basis == Program.TierBasis.POINTS:
-                tier_recalculate(member=member, now=now)
+        touched = list({entry.member_id: entry.member for entry in created}.values())
+        _tiers_apply_bulk(touched, now=now)
+        members_balances_write(members=touched, now=now)
     for award in awards:
         _sync(award.member, locked[award.member.pk])
     return entries

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError, ConflictError, UnprocessableError
 from apps.loyalty import services
 from apps.loyalty.models import LedgerAllocation, LedgerEntry, LedgerImmutableError, Program
 from apps.loyalty.services.ledger import add_months
+from tests.factories.loyalty import ProgramFactory, TierFactory
 
 
 def test_award_credits_the_balance_and_writes_one_active_entry(member, award, consistent):
@@ -284,3 +287,51 @@ def test_award_bulk_refuses_a_key_of_another_member_and_writes_nothing(program, 
     second.refresh_from_db()
     assert second.available == 0
     assert not LedgerEntry.objects.filter(member=second).exists()
+
+
+def _award_bulk_statements(program: Program, size: int, batch: str) -> tuple[list[str], list]:
+    members = services.members_import(program=program, members=[
+        services.MemberInput(customer_id=f"{batch}-{index}", email=f"{batch}-{index}@example.test")
+        for index in range(size)])
+    awards = [services.AwardInput(member=member, points=100 + index, idempotency_key=f"{batch}:{index}")
+              for index, member in enumerate(members)]
+    with CaptureQueriesContext(connection) as ctx:
+        services.points_award_bulk(awards=awards)
+    return [query["sql"] for query in ctx.captured_queries], members
+
+
+@pytest.mark.parametrize("tier_basis", [Program.TierBasis.SPEND, Program.TierBasis.POINTS])
+def test_award_bulk_runs_a_constant_number_of_statements(tenant, consistent, tier_basis):
+    # given a program (with tiers on points: each member's tier is recalculated too)
+    program = ProgramFactory(tier_basis=tier_basis)
+    if tier_basis == Program.TierBasis.POINTS:
+        TierFactory(program=program, rank=1, threshold=Decimal("0"))
+        gold = TierFactory(program=program, rank=2, threshold=Decimal("150"))
+    # when 10, then 200 members are awarded in one call each
+    small, _few = _award_bulk_statements(program, 10, "small")
+    large, many = _award_bulk_statements(program, 200, "large")
+    # then the statement count does not grow with the batch (nor does any statement hold a CASE branch per
+    # member, which costs the square of the batch), and every balance (and tier) is written
+    assert len(small) == len(large)
+    assert not any("CASE WHEN" in sql for sql in large)
+    assert [consistent(member).available for member in many] == [100 + index for index in range(200)]
+    if tier_basis == Program.TierBasis.POINTS:
+        assert [member.tier_id == gold.pk for member in many] == [index >= 50 for index in range(200)]
+
+
+def test_award_bulk_repays_debt_and_keeps_the_balances_of_repeated_members(make_member, award, consistent):
+    # given a member in debt (a refunded award already spent) and another member
+    debtor, other = make_member(), make_member()
+    entry = award(debtor, 40)
+    services.points_deduct(member=debtor, points=40, reason="spent", idempotency_key="spent")
+    services.points_reverse(entry=entry, reason="refund", idempotency_key="refund")
+    debtor.refresh_from_db()
+    assert debtor.debt == 40
+    # when a batch awards both, the debtor twice
+    services.points_award_bulk(awards=[services.AwardInput(member=debtor, points=25, idempotency_key="d1"),
+                                       services.AwardInput(member=other, points=5, idempotency_key="o1"),
+                                       services.AwardInput(member=debtor, points=30, idempotency_key="d2")])
+    # then the debt is repaid first, and the ledger agrees with the saved balances
+    debtor, other = consistent(debtor), consistent(other)
+    assert (debtor.available, debtor.debt, debtor.lifetime) == (15, 0, 95)
+    assert other.available == 5
