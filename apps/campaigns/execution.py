@@ -15,8 +15,10 @@ owed, exactly once.
    default) never takes points back; the shortfall is held against future points, which resume only once
    attainment pays more than was already paid. Policy ``clawback`` deducts the shortfall (at most the member's
    available balance: a claw-back never creates debt).
-5. Regional goals: the SQL pays each eligible participant of a region that reached the target (every
-   eligible salesperson there, whatever their own share); an ineligible one earns nothing.
+5. Regional goals: the SQL pays each eligible participant of a region that reached the target; the campaign's
+   ``regional_award_policy`` then decides (``all_eligible``, the default: every one of them, whatever their
+   own share; ``contributors_only``: those whose own attainment is above zero; ``none``: nobody). An
+   ineligible participant earns nothing.
 
 No query runs per participant: participants, members, allocations so far, snapshots and awards are read and
 written in bulk. Progress is pushed on commit to ``campaign:<id>`` and each linked user's ``user:<id>``.
@@ -58,7 +60,6 @@ from apps.rules.source_db import source_fetch
 
 logger = logging.getLogger(__name__)
 PLACEHOLDER_EMAIL_DOMAIN = "participants.invalid"  # RFC 2606: never delivered
-AWARD_CHUNK = 500
 
 
 @dataclass
@@ -161,6 +162,29 @@ def _goal_points(document: dict[str, Any], row: dict[str, Any]) -> dict[str, int
     return points
 
 
+def _regional_policy_apply(campaign: Campaign, document: dict[str, Any], row: dict[str, Any],
+                           points: dict[str, int]) -> dict[str, int]:
+    """The campaign's regional award policy on what the SQL pays for region goals (it pays every eligible
+    participant of a region that reached the target): ``none`` pays nothing; ``contributors_only`` pays only a
+    participant whose own attainment is above zero — read from the individual goal with the same metric and
+    filters, else from every individual goal (no individual goal: nobody contributed)."""
+    policy = campaign.regional_award_policy
+    if policy == Campaign.RegionalAwardPolicy.ALL_ELIGIBLE:
+        return points
+    individual = [goal for goal in document["goals"] if goal["scope"] == "individual"]
+    for goal in document["goals"]:
+        if goal["scope"] != "region" or not points.get(goal["id"]):
+            continue
+        if policy == Campaign.RegionalAwardPolicy.CONTRIBUTORS_ONLY:
+            same = [g for g in individual if g.get("metric") == goal.get("metric")
+                    and g.get("filters") == goal.get("filters")]
+            own = sum(_number(row.get(f"{g['id']}_attained")) for g in (same or individual))
+            if own > 0:
+                continue
+        points[goal["id"]] = 0
+    return points
+
+
 def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: CampaignExecution, columns: list[str],
            rows: list[tuple[Any, ...]]) -> ExecutionStats:
     Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk", flat=True).first()
@@ -186,7 +210,7 @@ def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: Campa
     for record in records:
         participant = participants[str(record["participant_id"])]
         eligible = bool(int(record.get("eligible") or 0))
-        owed = _goal_points(document, record)
+        owed = _regional_policy_apply(campaign, document, record, _goal_points(document, record))
         goals = {goal["id"]: {"attained": str(_number(record.get(f"{goal['id']}_attained"))),
                               "percent": str(_number(record.get(f"{goal['id']}_percent"))),
                               "target": goal["target"], "scope": goal["scope"], "points": owed[goal["id"]]}
@@ -226,16 +250,14 @@ def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: Campa
     # Members are loaded only for participants whose points move (none, in a steady-state run).
     members = {m.pk: m for m in member_list().filter(
         pk__in={p.member_id for p, *_rest in awards} | {p.member_id for _a, p in clawbacks})}
-    # Members in id order across chunks, as the ledger locks them within one: no lock-order deadlock.
+    # Awards in member id order, the order the ledger locks the members in.
     order = sorted(range(len(awards)), key=lambda index: str(awards[index][0].member_id))
     awards, planned = [awards[i] for i in order], [planned[i] for i in order]
-    entries = []
-    # Chunks: the ledger's bulk write updates balances with one CASE branch per member, whose cost grows with
-    # the square of the batch; chunks of a few hundred keep it linear. Same transaction: still all or nothing.
-    for start in range(0, len(awards), AWARD_CHUNK):
-        entries += points_award_bulk(awards=[
-            AwardInput(member=members[participant.member_id], points=delta, idempotency_key=key, pending_days=0,
-                       reason=reason) for participant, delta, key, reason in awards[start:start + AWARD_CHUNK]])
+    # One call: the ledger locks every member in one statement (id order) and writes each table once, in
+    # statements that grow linearly with the batch.
+    entries = points_award_bulk(awards=[
+        AwardInput(member=members[participant.member_id], points=delta, idempotency_key=key, pending_days=0,
+                   reason=reason) for participant, delta, key, reason in awards]) if awards else []
     if entries:
         for allocation, entry in zip(planned, entries, strict=True):
             allocation.ledger_entry_id = entry.pk

@@ -33,6 +33,11 @@ class Campaign(BaseModel):
         HOLD = "hold", _("Keep paid points; hold future points until attainment recovers")
         CLAWBACK = "clawback", _("Take back points no longer earned")
 
+    class RegionalAwardPolicy(models.TextChoices):
+        ALL_ELIGIBLE = "all_eligible", _("Every eligible participant of the region")
+        CONTRIBUTORS_ONLY = "contributors_only", _("Only eligible participants who sold towards the goal")
+        NONE = "none", _("No regional award")
+
     class TlpStatus(models.TextChoices):
         NOT_PROVISIONED = "", _("Not provisioned")
         PROVISIONED = "provisioned", _("Provisioned")
@@ -63,6 +68,9 @@ class Campaign(BaseModel):
         validators=[MinValueValidator(MIN_INTERVAL_SECONDS)])
     retroactive_policy = models.CharField(_("retroactive changes"), max_length=10, choices=RetroactivePolicy.choices,
                                           default=RetroactivePolicy.HOLD)
+    regional_award_policy = models.CharField(
+        _("regional award"), max_length=20, choices=RegionalAwardPolicy.choices,
+        default=RegionalAwardPolicy.ALL_ELIGIBLE)
     loyalty_program_id = models.UUIDField(_("loyalty program"), null=True, blank=True)
     tlp_status = models.CharField(_("TLP provisioning"), max_length=12, choices=TlpStatus.choices, blank=True,
                                   default=TlpStatus.NOT_PROVISIONED)

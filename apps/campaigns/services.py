@@ -20,6 +20,10 @@ from django.utils.translation import gettext as _
 
 from apps.campaigns.execution import params_encode
 from apps.campaigns.models import MIN_INTERVAL_SECONDS, Campaign, CampaignRuleVersion
+from apps.campaigns.participant_import import (  # noqa: F401 (re-exported)
+    participants_import_csv,
+    participants_import_source,
+)
 from apps.campaigns.participant_services import (  # noqa: F401 (re-exported)
     campaign_participant_link,
     campaign_points_allocate,
@@ -42,7 +46,7 @@ from apps.rules.sql_guard import sql_validate
 logger = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = ("name", "description", "start_date", "end_date", "currency", "language",
-                   "execution_interval_seconds", "retroactive_policy")
+                   "execution_interval_seconds", "retroactive_policy", "regional_award_policy")
 # Which statuses each transition may leave.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     Campaign.Status.PENDING_APPROVAL: (Campaign.Status.DRAFT,),
@@ -92,11 +96,13 @@ def _validate_fields(fields: dict[str, Any], start: dt.date, end: dt.date) -> No
 def campaign_create(*, name: str, start_date: dt.date, end_date: dt.date, description: str = "",
                     currency: str = Campaign.Currency.BRL, language: str = "en", created_by: Any = None,
                     execution_interval_seconds: int | None = None, retroactive_policy: str | None = None,
-                    document: dict[str, Any] | None = None, source_text: str = "") -> Campaign:
+                    regional_award_policy: str | None = None, document: dict[str, Any] | None = None,
+                    source_text: str = "") -> Campaign:
     """A draft campaign (with a first draft rule version when ``document`` is given). Refuses a period that
     ends before it starts and an interval under a minute."""
     extra = {key: value for key, value in (("execution_interval_seconds", execution_interval_seconds),
-                                           ("retroactive_policy", retroactive_policy)) if value is not None}
+                                           ("retroactive_policy", retroactive_policy),
+                                           ("regional_award_policy", regional_award_policy)) if value is not None}
     _validate_fields(extra, start_date, end_date)
     campaign = Campaign.objects.create(name=name, description=description, start_date=start_date, end_date=end_date,
                                        currency=currency, language=language, created_by=created_by, **extra)

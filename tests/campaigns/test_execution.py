@@ -193,3 +193,57 @@ def test_the_engine_runs_no_query_per_participant(campaign_with_source, make_use
     # About 32 statements for the first run (savepoints included): one per participant would add 12 or more.
     assert len(first) < 40 and participants == 12, [q["sql"][:80] for q in first.captured_queries]
     assert len(second) < 25, [q["sql"][:80] for q in second.captured_queries]
+
+
+def _with_policy(expected: dict[str, dict[str, Any]], policy: str) -> dict[str, dict[str, Any]]:
+    """The hand computation under a regional award policy (``hand_points`` is ``all_eligible``)."""
+    result = {}
+    for key, row in expected.items():
+        regional = row["regional"]
+        if policy == Campaign.RegionalAwardPolicy.NONE or (
+                policy == Campaign.RegionalAwardPolicy.CONTRIBUTORS_ONLY and row["own_cents"] <= 0):
+            regional = 0
+        result[key] = {**row, "regional": regional, "points": row["individual"] + regional}
+    return result
+
+
+def test_the_regional_award_goes_to_every_eligible_participant_by_default(campaign_with_source, make_user):
+    campaign = approved(campaign_with_source, make_user)
+    assert campaign.regional_award_policy == Campaign.RegionalAwardPolicy.ALL_ELIGIBLE
+
+
+def test_no_regional_award_when_the_policy_is_none(campaign_with_source, make_user, sales_data):
+    campaign = approved(campaign_with_source, make_user, regional_award_policy=Campaign.RegionalAwardPolicy.NONE)
+    expected = _with_policy(hand_points(sales_data), Campaign.RegionalAwardPolicy.NONE)
+
+    execution = campaign_execute(campaign=campaign)
+
+    assert execution.status == CampaignExecution.Status.SUCCEEDED, execution.error
+    assert balances(campaign) == {key: row["points"] for key, row in expected.items()}
+    assert not PointAllocation.objects.filter(campaign=campaign, goal_id="regional").exists()
+    assert execution.points_allocated == sum(row["individual"] for row in expected.values()) > 0
+
+
+def test_only_contributors_of_the_region_get_the_regional_award(campaign_with_source, make_user, sales_data,
+                                                                sales_db):
+    campaign = approved(campaign_with_source, make_user,
+                        regional_award_policy=Campaign.RegionalAwardPolicy.CONTRIBUTORS_ONLY)
+    before = hand_points(sales_data)
+    region_of = {str(person[0]): person[3] for person in sales_data.salespeople}
+    region_total: dict[Any, int] = defaultdict(int)
+    for key, row in before.items():
+        region_total[region_of[key]] += row["own_cents"]
+    # An eligible seller of a rewarded region whose sales the region can do without: all returned, the region
+    # still reaches its target, and the seller no longer contributed.
+    idle = min((key for key, row in before.items() if row["regional"]
+                and region_total[region_of[key]] - row["own_cents"] >= REGIONAL_CENTS),
+               key=lambda key: before[key]["own_cents"])
+    statuses = _return_q1_orders(sales_db, sales_data, idle)
+    expected = _with_policy(hand_points(sales_data, statuses), Campaign.RegionalAwardPolicy.CONTRIBUTORS_ONLY)
+
+    execution = campaign_execute(campaign=campaign)
+
+    assert execution.status == CampaignExecution.Status.SUCCEEDED, execution.error
+    assert expected[idle]["points"] == 0 and hand_points(sales_data, statuses)[idle]["regional"] == 500
+    assert any(row["regional"] for row in expected.values())
+    assert balances(campaign) == {key: row["points"] for key, row in expected.items()}

@@ -24,6 +24,7 @@ class CampaignCreateInput(serializers.Serializer):
     language = serializers.ChoiceField(choices=settings.LANGUAGES, default="en")
     execution_interval_seconds = serializers.IntegerField(min_value=MIN_INTERVAL_SECONDS, required=False)
     retroactive_policy = serializers.ChoiceField(choices=Campaign.RetroactivePolicy.choices, required=False)
+    regional_award_policy = serializers.ChoiceField(choices=Campaign.RegionalAwardPolicy.choices, required=False)
     document = serializers.JSONField(required=False, help_text=_("A rule document (see /api/rules/schema)."))
     source_text = serializers.CharField(required=False, allow_blank=True, default="",
                                         help_text=_("The campaign text the document was parsed from."))
@@ -38,6 +39,7 @@ class CampaignUpdateInput(serializers.Serializer):
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
     execution_interval_seconds = serializers.IntegerField(min_value=MIN_INTERVAL_SECONDS, required=False)
     retroactive_policy = serializers.ChoiceField(choices=Campaign.RetroactivePolicy.choices, required=False)
+    regional_award_policy = serializers.ChoiceField(choices=Campaign.RegionalAwardPolicy.choices, required=False)
     document = serializers.JSONField(required=False, help_text=_(
         "New rules: on an approved or active campaign they become a new draft version."))
     source_text = serializers.CharField(required=False, allow_blank=True, default="")
@@ -71,8 +73,8 @@ class CampaignOutput(serializers.ModelSerializer):
         model = Campaign
         fields = ["id", "name", "description", "status", "start_date", "end_date", "currency", "language",
                   "source_schema", "connected", "connection_engine", "execution_interval_seconds",
-                  "retroactive_policy", "loyalty_program_id", "tlp_status", "tlp_note", "running_version",
-                  "open_version", "created_at", "updated_at"]
+                  "retroactive_policy", "regional_award_policy", "loyalty_program_id", "tlp_status", "tlp_note",
+                  "running_version", "open_version", "created_at", "updated_at"]
 
     def get_connected(self, campaign: Campaign) -> bool:
         return bool(campaign.connection_encrypted)
@@ -111,6 +113,30 @@ class ParticipantLinkInput(serializers.Serializer):
     participant_id = serializers.CharField(max_length=200, help_text=_("The salesperson id in your database."))
     email = serializers.EmailField(help_text=_("The email of a user of this workspace."))
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class ParticipantImportInput(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text=_(
+        "A UTF-8 CSV file whose first line names the columns salesperson_id, email, name, region."))
+    source = serializers.ChoiceField(choices=[("database", _("The campaign's customer database"))], required=False,
+                                     help_text=_("Import the salespeople of the campaign's customer database."))
+
+    def validate(self, attrs: dict) -> dict:
+        if bool(attrs.get("file")) == bool(attrs.get("source")):
+            raise serializers.ValidationError(_("Send either a CSV file or source \"database\"."))
+        return attrs
+
+
+class ParticipantImportSkippedOutput(serializers.Serializer):
+    salesperson_id = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class ParticipantImportOutput(serializers.Serializer):
+    created = serializers.IntegerField(help_text=_("Users created and invited."))
+    linked = serializers.IntegerField(help_text=_("Existing users linked and told."))
+    unchanged = serializers.IntegerField(help_text=_("Salespeople already linked to the same user."))
+    skipped = ParticipantImportSkippedOutput(many=True, help_text=_("Database rows not imported, with the reason."))
 
 
 class PointsAllocateInput(serializers.Serializer):

@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -193,6 +194,24 @@ class CampaignViewSet(viewsets.GenericViewSet):
             campaign=campaign, participant_key=serializer.validated_data["participant_id"], user=user,
             name=serializer.validated_data["name"], email=user.email)
         return Response(s.ParticipantOutput(participant).data)
+
+    @extend_schema(tags=[TAG_EXECUTION], summary=_("Import participants from a CSV file or the customer database"),
+                   request={"multipart/form-data": s.ParticipantImportInput,
+                            "application/json": s.ParticipantImportInput},
+                   responses={200: s.ParticipantImportOutput, 400: _error(_("Invalid file; errors per line.")),
+                              403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT,
+                              422: _error(_("No customer database or no mapped salesperson."))})
+    @action(detail=True, methods=["post"], url_path="participants/import",
+            parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def participants_import(self, request: Request, pk: uuid.UUID) -> Response:
+        campaign = self._campaign(pk)
+        serializer = s.ParticipantImportInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data.get("file"):
+            result = services.participants_import_csv(campaign=campaign, file=serializer.validated_data["file"])
+        else:
+            result = services.participants_import_source(campaign=campaign)
+        return Response(s.ParticipantImportOutput(result).data)
 
     @extend_schema(tags=[TAG_EXECUTION], summary=_("Get campaign progress"),
                    responses={200: s.CampaignProgressOutput, 404: NOT_FOUND},

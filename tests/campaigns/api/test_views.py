@@ -34,7 +34,22 @@ def test_invalid_input_is_400_in_the_one_error_shape_and_nothing_is_written(api_
     assert response.status_code == 400 and response.json()["error"]["code"]
     response = api_client("admin").post("/api/campaigns", {**BODY, "execution_interval_seconds": 10}, format="json")
     assert response.status_code == 400 and "execution_interval_seconds" in response.json()["error"]["fields"]
+    response = api_client("admin").post("/api/campaigns", {**BODY, "regional_award_policy": "some"}, format="json")
+    assert response.status_code == 400 and "regional_award_policy" in response.json()["error"]["fields"]
     assert not Campaign.objects.exists()
+
+
+def test_the_regional_award_policy_is_set_and_changed_through_the_api(api_client):
+    client = api_client("admin")
+    created = client.post("/api/campaigns", BODY, format="json")
+    assert created.json()["regional_award_policy"] == "all_eligible"
+    created = client.post("/api/campaigns", {**BODY, "regional_award_policy": "contributors_only"}, format="json")
+    assert created.status_code == 201 and created.json()["regional_award_policy"] == "contributors_only"
+
+    updated = client.put(f"/api/campaigns/{created.json()['id']}", {"regional_award_policy": "none"}, format="json")
+
+    assert updated.status_code == 200 and updated.json()["regional_award_policy"] == "none"
+    assert Campaign.objects.get(pk=created.json()["id"]).regional_award_policy == Campaign.RegionalAwardPolicy.NONE
 
 
 def test_roles(api_client):
@@ -139,3 +154,56 @@ def test_every_seed_endpoint_is_in_the_openapi_schema_with_its_tag(api_client):
     }
     for method, path, tag in expected:
         assert paths[path][method]["tags"] == [tag], (method, path)
+
+
+IMPORT_CSV = b"salesperson_id,email,name,region\n7,vera@acme.test,Vera Dias,Norte\n"
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "manager"])
+def test_managers_import_participants_from_a_csv(api_client, role):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    campaign = CampaignFactory()
+    response = api_client(role).post(f"/api/campaigns/{campaign.pk}/participants/import",
+                                     {"file": SimpleUploadedFile("people.csv", IMPORT_CSV, "text/csv")},
+                                     format="multipart")
+
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"created": 1, "linked": 0, "unchanged": 0, "skipped": []}
+    assert campaign.participants.get().user.email == "vera@acme.test"
+
+
+@pytest.mark.parametrize("role", ["analyst", "participant"])
+def test_others_cannot_import_participants(api_client, role):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    campaign = CampaignFactory()
+    response = api_client(role).post(f"/api/campaigns/{campaign.pk}/participants/import",
+                                     {"file": SimpleUploadedFile("people.csv", IMPORT_CSV, "text/csv")},
+                                     format="multipart")
+    assert response.status_code == 403 and not campaign.participants.exists()
+    assert api_client(None).post(f"/api/campaigns/{campaign.pk}/participants/import", {"source": "database"},
+                                 format="json").status_code == 401
+
+
+def test_an_invalid_import_is_400_per_line_and_a_campaign_without_database_is_422(api_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    campaign = CampaignFactory()
+    client = api_client("admin")
+    bad = SimpleUploadedFile("people.csv", IMPORT_CSV + b"8,,No Mail,Sul\n", "text/csv")
+    response = client.post(f"/api/campaigns/{campaign.pk}/participants/import", {"file": bad}, format="multipart")
+    assert response.status_code == 400 and list(response.json()["error"]["fields"]) == ["line_3"]
+    assert client.post(f"/api/campaigns/{campaign.pk}/participants/import", {}, format="json").status_code == 400
+    response = client.post(f"/api/campaigns/{campaign.pk}/participants/import", {"source": "database"}, format="json")
+    assert response.status_code == 422 and response.json()["error"]["code"] == "salesperson_unmapped"
+    assert not campaign.participants.exists()
+
+
+def test_participants_are_imported_from_the_customer_database_through_the_api(api_client, campaign_with_source,
+                                                                              sales_data):
+    campaign = campaign_with_source("en")
+    response = api_client("admin").post(f"/api/campaigns/{campaign.pk}/participants/import", {"source": "database"},
+                                        format="json")
+    assert response.status_code == 200 and response.json()["created"] == len(sales_data.salespeople)
+    assert campaign.participants.filter(user__isnull=False).count() == len(sales_data.salespeople)

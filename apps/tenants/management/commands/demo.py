@@ -99,6 +99,9 @@ class Command(BaseCommand):
                 stored = source_schema_ingest(kind="connection", url=f"sqlite:///{path}", name=SALES_SCHEMA_NAME,
                                               allow_sqlite=True)
             analysis = schema_mapping_analyse(source_schema=stored, language="pt-br")
+            from apps.campaigns.demo import campaign_demo_seed  # the seed's Premium Line campaign, run once
+
+            campaign_demo_seed(sales_db_path=str(path))
         self.sales_summary = (f"  Sales database  {path} (20,000 order lines, Portuguese names); "
                               f"schema understanding score {analysis['score']:.2f}")
 
