@@ -19,11 +19,12 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from tests.support import database_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,21 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 SERVER_START_TIMEOUT = 60
-
-
-def _database_url(settings_dict: dict) -> str:
-    """The test database (NAME is test_…) as a URL for the server's settings (as the worker tests do)."""
-    auth = quote(settings_dict.get("USER") or "", safe="")
-    if settings_dict.get("PASSWORD"):
-        auth += ":" + quote(settings_dict["PASSWORD"], safe="")
-    host = settings_dict.get("HOST") or ""
-    name = quote(settings_dict["NAME"], safe="")
-    if host.startswith("/"):  # a unix socket folder (the embedded server) goes in the query string
-        return f"postgres://{auth}@/{name}?host={quote(host, safe='/')}"
-    netloc = (f"{auth}@" if auth else "") + quote(host, safe="")
-    if settings_dict.get("PORT"):
-        netloc += f":{settings_dict['PORT']}"
-    return f"postgres://{netloc}/{name}"
 
 
 def _free_port() -> int:
@@ -74,7 +60,7 @@ def live_server_port(django_db_setup, tmp_path_factory) -> Iterator[int]:  # typ
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "incentiva.settings.test",
-        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_DB_BASE": str(settings.REDIS_DB_BASE),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,

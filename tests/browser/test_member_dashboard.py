@@ -15,25 +15,19 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from apps.loyalty import services
 from apps.loyalty.models import (
-    LedgerAllocation,
     LedgerEntry,
-    LoyaltyNotification,
     Member,
     Program,
-    Redemption,
-    Reward,
-    Tier,
 )
-from apps.referrals.models import Fingerprint, Referral, ReferralCampaign, ReferralClick
 from apps.referrals.services import referral_signup
 from tests.factories.loyalty import ProgramFactory, RewardFactory, TierFactory, member_make
 from tests.factories.referrals import ReferralCampaignFactory
+from tests.support import loyalty_program_purge
 
 pytestmark = pytest.mark.browser
 
@@ -44,28 +38,6 @@ PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def _purge(program_id: uuid.UUID) -> None:
-    """Remove a committed program with its ledger and referrals. The ledger's append-only trigger refuses
-    DELETE, so this runs with triggers off for its own transaction (superuser, tests only)."""
-    with schema_context("alpha"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        member_ids = list(Member.objects.filter(program_id=program_id).values_list("pk", flat=True))
-        campaigns = ReferralCampaign.objects.filter(program_id=program_id)
-        Fingerprint.objects.filter(referral__campaign__in=campaigns).delete()
-        Fingerprint.objects.filter(member_id__in=member_ids).delete()
-        Referral.objects.filter(campaign__in=campaigns).delete()
-        ReferralClick.objects.filter(campaign__in=campaigns).delete()
-        campaigns.delete()
-        LedgerAllocation.objects.filter(spend__member_id__in=member_ids).delete()
-        cursor.execute("DELETE FROM loyalty_ledgerentry WHERE member_id = ANY(%s)", [member_ids])
-        Redemption.objects.filter(program_id=program_id).delete()
-        LoyaltyNotification.objects.filter(member_id__in=member_ids).delete()
-        Member.objects.filter(pk__in=member_ids).delete()
-        Reward.objects.filter(program_id=program_id).delete()
-        Tier.objects.filter(program_id=program_id).delete()
-        Program.objects.filter(pk=program_id).delete()
-
-
 @pytest.fixture
 def member_data(committed) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Committed in alpha: a participant user and the member with the same email, 1,250 points, two tiers,
@@ -74,7 +46,8 @@ def member_data(committed) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     user = committed.user("alpha", role="participant", email=email, password=PASSWORD, first_name="Ana")
     with schema_context("alpha"):
         program = ProgramFactory(name="Café Rewards", tier_basis=Program.TierBasis.POINTS)
-        committed.on_cleanup(lambda: _purge(program.pk))  # runs before the user is deleted (ledger actor)
+        # runs before the user is deleted (the ledger names its actor)
+        committed.on_cleanup(lambda: loyalty_program_purge(program.pk))
         TierFactory(program=program, name="Silver", rank=1, threshold=Decimal("0"))
         TierFactory(program=program, name="Gold", rank=2, threshold=Decimal("2000"))
         reward = RewardFactory(program=program, name="Free coffee", points_cost=300, value=Decimal("3.50"))

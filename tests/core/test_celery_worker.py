@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -23,44 +22,19 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from kombu import Exchange, Queue
 
 from apps.core.jobs import enqueue_on_commit
 from apps.core.models import JobRun
 from apps.core.tasks import run_for_all_tenants, session_purge_expired_task
 from apps.tenants.models import Client
 from incentiva.celery import app as celery_app
+from tests.support import broker_queue_delete, database_url
 
 pytestmark = pytest.mark.worker
 
 PURGE = "core.session_purge_expired"
 WORKER_START_TIMEOUT = 60
 JOB_TIMEOUT = 30
-
-
-def _broker_queue_delete(name: str) -> None:
-    """Remove a scratch queue and its binding from the Redis broker (kombu forgets bindings it did not
-    declare on this channel, so declare it first)."""
-    queue = Queue(name, Exchange(name, type="direct"), routing_key=name)
-    with celery_app.connection_for_write() as conn:
-        bound = queue(conn.default_channel)
-        bound.declare()
-        bound.delete()
-
-
-def _database_url(settings_dict: dict) -> str:
-    """The test database (NAME is test_…) as a URL for the worker's settings."""
-    auth = quote(settings_dict.get("USER") or "", safe="")
-    if settings_dict.get("PASSWORD"):
-        auth += ":" + quote(settings_dict["PASSWORD"], safe="")
-    host = settings_dict.get("HOST") or ""
-    name = quote(settings_dict["NAME"], safe="")
-    if host.startswith("/"):  # a unix socket folder (the embedded server) goes in the query string
-        return f"postgres://{auth}@/{name}?host={quote(host, safe='/')}"
-    netloc = (f"{auth}@" if auth else "") + quote(host, safe="")
-    if settings_dict.get("PORT"):
-        netloc += f":{settings_dict['PORT']}"
-    return f"postgres://{netloc}/{name}"
 
 
 def _log_tail(path: Path, lines: int = 60) -> str:
@@ -75,7 +49,7 @@ def worker(django_db_setup, tmp_path_factory) -> Iterator[SimpleNamespace]:  # t
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "incentiva.settings.test",
-        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_DB_BASE": str(settings.REDIS_DB_BASE),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
@@ -103,7 +77,7 @@ def worker(django_db_setup, tmp_path_factory) -> Iterator[SimpleNamespace]:  # t
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        _broker_queue_delete(queue)
+        broker_queue_delete(queue)
 
 
 def _expired_session() -> Session:

@@ -19,7 +19,6 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 from django_tenants.utils import schema_context
-from kombu import Exchange, Queue
 
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.core.jobs import (
@@ -34,18 +33,9 @@ from apps.core.models import JobRun
 from apps.core.tasks import run_for_all_tenants, session_purge_expired_task
 from apps.tenants.models import Client
 from incentiva.celery import app as celery_app
+from tests.support import broker_queue_delete
 
 PURGE = "core.session_purge_expired"
-
-
-def _broker_queue_delete(name: str) -> None:
-    """Remove a scratch queue and its binding from the Redis broker (kombu forgets bindings it did not
-    declare on this channel, so declare it first)."""
-    queue = Queue(name, Exchange(name, type="direct"), routing_key=name)
-    with celery_app.connection_for_write() as conn:
-        bound = queue(conn.default_channel)
-        bound.declare()
-        bound.delete()
 
 
 @tenant_job(name="tests.core.job_that_fails")
@@ -64,7 +54,7 @@ def job_that_retries_once(self) -> str:  # type: ignore[no-untyped-def]
 def scratch_queue() -> Iterator[str]:
     name = f"test-jobs-{uuid.uuid4().hex[:12]}"
     yield name
-    _broker_queue_delete(name)
+    broker_queue_delete(name)
 
 
 @pytest.fixture

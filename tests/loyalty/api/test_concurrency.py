@@ -9,42 +9,24 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
 from apps.core.models import IdempotencyRecord
 from apps.loyalty import services
 from apps.loyalty.models import (
-    LedgerAllocation,
     LedgerEntry,
-    LoyaltyNotification,
     Member,
-    Program,
     Redemption,
-    Reward,
 )
 from apps.loyalty.selectors import member_ledger_verify
 from tests.factories.loyalty import ProgramFactory, RewardFactory, member_make
+from tests.support import loyalty_program_purge
 
 THREADS = 50
 COST = 100
 BALANCE = 10 * COST
-
-
-def _purge(program_id: uuid.UUID) -> None:
-    """Remove a committed program and its ledger. The append-only trigger refuses DELETEs, so the cleanup
-    runs with triggers off for its transaction (superuser, tests only)."""
-    with schema_context("alpha"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        member_ids = list(Member.objects.filter(program_id=program_id).values_list("pk", flat=True))
-        LedgerAllocation.objects.filter(spend__member_id__in=member_ids).delete()
-        cursor.execute("DELETE FROM loyalty_ledgerentry WHERE member_id = ANY(%s)", [member_ids])
-        Redemption.objects.filter(program_id=program_id).delete()
-        LoyaltyNotification.objects.filter(member_id__in=member_ids).delete()
-        Member.objects.filter(pk__in=member_ids).delete()
-        Reward.objects.filter(program_id=program_id).delete()
-        Program.objects.filter(pk=program_id).delete()
 
 
 @pytest.fixture
@@ -54,7 +36,7 @@ def funded(committed) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     user = committed.user("alpha", role="admin")
     with schema_context("alpha"):
         program = ProgramFactory()
-        committed.on_cleanup(lambda: _purge(program.pk))
+        committed.on_cleanup(lambda: loyalty_program_purge(program.pk))
         member = member_make(program, customer_id=f"conc-{uuid.uuid4().hex[:8]}")
         reward = RewardFactory(program=program, points_cost=COST)
         services.points_award(member=member, points=BALANCE, source="campaign", idempotency_key=f"fund-{member.pk}")
