@@ -296,24 +296,24 @@ def _schedule(campaign: Campaign) -> None:
                            kwargs={"campaign_id": str(campaign.pk)})
 
 
-@transaction.atomic
-def campaign_complete(*, campaign: Campaign) -> Campaign:
-    """End a running campaign (after its last execution): no more scheduled runs."""
+def _stop(campaign: Campaign, status: str) -> Campaign:
     campaign = _lock(campaign)
-    _transition(campaign, Campaign.Status.COMPLETED)
+    _transition(campaign, status)
     campaign.save(update_fields=["status", "updated_at"])
     periodic_task_unschedule(schema_name=connection.schema_name, name=schedule_name(campaign))
     return campaign
+
+
+@transaction.atomic
+def campaign_complete(*, campaign: Campaign) -> Campaign:
+    """End a running campaign (after its last execution): no more scheduled runs."""
+    return _stop(campaign, Campaign.Status.COMPLETED)
 
 
 @transaction.atomic
 def campaign_cancel(*, campaign: Campaign) -> Campaign:
     """Cancel a campaign that is not over: no more runs; points already allocated stay in the ledger."""
-    campaign = _lock(campaign)
-    _transition(campaign, Campaign.Status.CANCELLED)
-    campaign.save(update_fields=["status", "updated_at"])
-    periodic_task_unschedule(schema_name=connection.schema_name, name=schedule_name(campaign))
-    return campaign
+    return _stop(campaign, Campaign.Status.CANCELLED)
 
 
 @transaction.atomic
