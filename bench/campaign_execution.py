@@ -33,6 +33,7 @@ import django
 django.setup()
 
 import psycopg  # noqa: E402
+from bench_support import source_dsn  # noqa: E402  (bench/ is the script's own folder)
 from django.conf import settings  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
@@ -63,15 +64,6 @@ Individual goal: 50,000 Brazilian Reals in Premium Line sales, reaching it earns
 Regional goal: 500,000 Brazilian Reals in Premium Line sales, reaching it earns 500 points.
 Salespeople must be actively employed until the last day of the campaign.
 Cancelled or returned sales are not eligible."""
-
-
-def _default_dsn() -> str:
-    ours = settings.DATABASES["default"]
-    host = ours.get("HOST") or "127.0.0.1"
-    host = "localhost" if host.startswith("/") else host
-    user = ours.get("USER") or "postgres"
-    auth = f"{user}:{ours['PASSWORD']}@" if ours.get("PASSWORD") else f"{user}@"
-    return f"postgresql://{auth}{host}:{ours.get('PORT') or 5432}/{ours['NAME']}_bench_campaigns"
 
 
 def _spread(source, participants: int) -> None:  # type: ignore[no-untyped-def]
@@ -105,7 +97,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings.CAMPAIGN_QUERY_TIMEOUT_MS = 600_000
-    source = source_parse_url(url=args.dsn or _default_dsn())
+    source = source_parse_url(url=args.dsn or source_dsn("bench_campaigns"))
     postgres_database_create(source=source, drop=True)
     started = time.perf_counter()
     sales_database_load(source=source, shape="en", data=sales_generate(lines=args.lines, shape="en", seed=1))

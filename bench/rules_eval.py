@@ -26,7 +26,8 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
+
+from bench_support import source_dsn  # noqa: E402  (bench/ is the script's own folder)
 
 from apps.rules.demo_data import (  # noqa: E402
     postgres_database_create,
@@ -59,15 +60,6 @@ GROUP BY o.salesperson_id
 OPTIMAL_PARAMS = ["2026-01-01", "2026-04-01", "cancelled", "returned", "Premium Line"]
 
 
-def _default_dsn() -> str:
-    ours = settings.DATABASES["default"]
-    host = ours.get("HOST") or "127.0.0.1"
-    host = "localhost" if host.startswith("/") else host
-    user = ours.get("USER") or "postgres"
-    auth = f"{user}:{ours['PASSWORD']}@" if ours.get("PASSWORD") else f"{user}@"
-    return f"postgresql://{auth}{host}:{ours.get('PORT') or 5432}/{ours['NAME']}_bench_rules"
-
-
 def _lines_present(source) -> int:  # type: ignore[no-untyped-def]
     try:
         return int(source_fetch(source=source, sql="SELECT COUNT(*) FROM order_items")[1][0][0])
@@ -94,7 +86,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    source = source_parse_url(url=args.dsn or _default_dsn())
+    source = source_parse_url(url=args.dsn or source_dsn("bench_rules"))
     postgres_database_create(source=source)
     if not (args.keep and _lines_present(source) == args.lines):
         started = time.perf_counter()
