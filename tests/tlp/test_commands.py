@@ -19,7 +19,7 @@ from django_tenants.utils import schema_context
 
 from apps.core.crypto import secret_decrypt
 from apps.tlp.models import TLPConfiguration
-from tests.core.test_celery_worker import _database_url
+from tests.support import database_url
 
 
 def _free_port() -> int:
@@ -33,7 +33,7 @@ def test_the_command_serves_tlp_and_configures_the_tenant(committed, tmp_path):
     committed.on_cleanup(lambda: _drop_configuration())
     log = tmp_path / "sandbox.log"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "incentiva.settings.test",
-           "DATABASE_URL": _database_url(connection.settings_dict), "REDIS_URL": settings.REDIS_URL}
+           "DATABASE_URL": database_url(connection.settings_dict), "REDIS_URL": settings.REDIS_URL}
     command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "tlp_sandbox", "--port", str(port),
                "--api-key", "cmd-key-0123456789", "--configure-tenant", "alpha", "--error-rate", "0"]
     with log.open("wb") as output:
