@@ -2,6 +2,14 @@
 # Incentiva web/worker/beat image. Build: docker build -t incentiva .   Run: see docker-compose.yml.
 ARG PYTHON_VERSION=3.11
 
+# ----------------------------------------------------------------------------------------------- assets
+# Front-end libraries (Chart.js, htmx) from the npm registry, at package-lock.json's versions; only their
+# dist folders are published as static files (settings.FRONTEND_VENDOR_DIRS).
+FROM node:20-bookworm-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+
 # ---------------------------------------------------------------------------------------------- builder
 FROM python:${PYTHON_VERSION}-slim-bookworm AS builder
 
@@ -27,6 +35,7 @@ RUN uv pip compile pyproject.toml --constraint requirements.lock --quiet --no-he
  && uv pip install --python /opt/venv/bin/python --compile-bytecode -r /tmp/requirements.runtime.txt
 
 COPY . .
+COPY --from=assets /assets/node_modules ./node_modules
 
 # Build-time values only: production settings refuse to load without them, and neither command below
 # opens a connection. This stage is discarded; the runtime stage gets its secrets from the environment.
@@ -38,7 +47,8 @@ ENV DJANGO_SETTINGS_MODULE=incentiva.settings.production \
     ALLOWED_HOSTS=build.invalid
 RUN python manage.py compile_catalogs \
  && python manage.py collectstatic --noinput --verbosity 0 \
- && python -m compileall -q -j 0 apps incentiva manage.py
+ && python -m compileall -q -j 0 apps incentiva manage.py \
+ && rm -rf node_modules
 
 # ---------------------------------------------------------------------------------------------- runtime
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime

@@ -20,7 +20,19 @@ setup() {
     "$BIN/uv" pip install --python "$BIN/python" -q --no-deps -e .
     touch "$VENV/.installed"
   fi
+  npm_setup
   "$BIN/python" manage.py compile_catalogs
+}
+
+# Front-end libraries (Chart.js, htmx) come from the npm registry at the versions package-lock.json pins and
+# are served as static files from node_modules/ (see STATICFILES_DIRS): no CDN, so offline deployments work.
+npm_setup() {
+  if [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ]; then
+    return 0
+  fi
+  command -v npm >/dev/null 2>&1 \
+    || { echo "npm (Node.js 18+) is needed to install the front-end libraries (package.json)." >&2; exit 1; }
+  npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 }
 
 # Browser tests (tests/browser) drive Debian's Chromium, never a browser downloaded by `playwright install`.

@@ -399,7 +399,14 @@ TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end libraries installed from npm by the setup command (scripts/_env.sh; the Dockerfile's assets
+# stage): only their distribution folders are published, under static/vendor/.
+FRONTEND_VENDOR_DIRS = {
+    "vendor/chart.js": BASE_DIR / "node_modules" / "chart.js" / "dist",
+    "vendor/htmx": BASE_DIR / "node_modules" / "htmx.org" / "dist",
+}
+STATICFILES_DIRS = [BASE_DIR / "static", *((prefix, path) for prefix, path in FRONTEND_VENDOR_DIRS.items()
+                                           if path.is_dir())]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / ".incentiva" / "media"
 
