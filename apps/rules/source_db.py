@@ -9,6 +9,8 @@ transaction is rolled back. The platform's own database is never accepted as a s
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import socket
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -130,12 +132,44 @@ def source_connect(*, source: SourceDatabase, timeout_ms: int = DEFAULT_TIMEOUT_
             conn.close()
 
 
+def source_address_check(*, source: SourceDatabase) -> list[str]:
+    """The IP addresses to connect to for ``source``: its host resolved once, refused when it is a private,
+    loopback, link-local or otherwise internal address, unless the platform allows those
+    (``SOURCE_DB_ALLOW_PRIVATE_NETWORKS``) or names the host (``SOURCE_DB_ALLOWED_HOSTS``).
+
+    Customers give us a host to connect to: without this, a tenant admin could make the worker probe the
+    platform's own network (SSRF). Connecting to the address checked here, not the name, closes the gap a DNS
+    answer that changes between check and connect (rebinding) would open."""
+    try:
+        infos = socket.getaddrinfo(source.host, source.port or None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise SourceDatabaseError(
+            _("The source database host %(host)s could not be resolved.") % {"host": source.host},
+            code="source_unreachable", fields={"url": [_("Unknown host.")]},
+        ) from exc
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    allowed_hosts = {host.lower() for host in settings.SOURCE_DB_ALLOWED_HOSTS}
+    if not settings.SOURCE_DB_ALLOW_PRIVATE_NETWORKS and source.host.lower() not in allowed_hosts:
+        internal = [address for address in addresses if not address.is_global]
+        if internal:
+            raise SourceDatabaseError(
+                _("The source database host %(host)s is on an internal network, which this platform does not "
+                  "allow. Ask the platform operator to allow it.") % {"host": source.host},
+                code="source_url_forbidden", fields={"url": [_("Internal address not allowed.")]},
+            )
+    return list(dict.fromkeys(str(address) for address in addresses))
+
+
 def _open(source: SourceDatabase, timeout_ms: int) -> Any:
     if source.engine == "postgres":
         import psycopg
 
+        addresses = source_address_check(source=source)
         conn = psycopg.connect(
-            host=source.host, port=source.port or 5432, dbname=source.database, user=source.user or None,
+            # host names the server (TLS verification); hostaddr lists the addresses checked above, which libpq
+            # tries in turn (one host entry per address).
+            host=",".join([source.host] * len(addresses)), hostaddr=",".join(addresses), port=source.port or 5432,
+            dbname=source.database, user=source.user or None,
             password=source.password or None, connect_timeout=max(1, timeout_ms // 1000),
             options=f"-c default_transaction_read_only=on -c statement_timeout={int(timeout_ms)}",
             autocommit=False,
@@ -145,11 +179,7 @@ def _open(source: SourceDatabase, timeout_ms: int) -> Any:
     if source.engine == "mysql":
         import pymysql
 
-        conn = pymysql.connect(
-            host=source.host, port=source.port or 3306, user=source.user or "root", password=source.password,
-            database=source.database, connect_timeout=max(1, timeout_ms // 1000),
-            read_timeout=max(1, timeout_ms // 1000) + 5, autocommit=False, charset="utf8mb4",
-        )
+        conn = _mysql_connect(source, source_address_check(source=source), timeout_ms)
         with conn.cursor() as cursor:
             try:  # MariaDB
                 cursor.execute("SET SESSION max_statement_time = %s", (timeout_ms / 1000,))
@@ -164,6 +194,22 @@ def _open(source: SourceDatabase, timeout_ms: int) -> Any:
     conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
     conn.execute("PRAGMA query_only = ON")
     return conn
+
+
+def _mysql_connect(source: SourceDatabase, addresses: list[str], timeout_ms: int) -> Any:
+    import pymysql
+
+    for index, address in enumerate(addresses):
+        try:
+            return pymysql.connect(
+                host=address, port=source.port or 3306, user=source.user or "root", password=source.password,
+                database=source.database, connect_timeout=max(1, timeout_ms // 1000),
+                read_timeout=max(1, timeout_ms // 1000) + 5, autocommit=False, charset="utf8mb4",
+            )
+        except pymysql.err.OperationalError:
+            if index == len(addresses) - 1:
+                raise
+    raise AssertionError("unreachable: getaddrinfo returns at least one address")
 
 
 def _redact(message: str, source: SourceDatabase) -> str:

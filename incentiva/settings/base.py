@@ -399,6 +399,12 @@ TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Customers' source databases (apps/rules/source_db.py): connections to private, loopback and link-local
+# addresses are refused unless allowed here (SSRF into the platform's network). Development and tests allow
+# them (the demo sales database is local); production refuses them unless the host is listed.
+SOURCE_DB_ALLOW_PRIVATE_NETWORKS = env.bool("SOURCE_DB_ALLOW_PRIVATE_NETWORKS", default=True)
+SOURCE_DB_ALLOWED_HOSTS = env.list("SOURCE_DB_ALLOWED_HOSTS", default=[])
+
 # Front-end libraries installed from npm by the setup command (scripts/_env.sh; the Dockerfile's assets
 # stage): only their distribution folders are published, under static/vendor/.
 FRONTEND_VENDOR_DIRS = {

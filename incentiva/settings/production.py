@@ -48,6 +48,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 if "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must not be '*': the Host header picks the tenant.")
 
+# Customers' source databases on internal addresses are refused unless listed in SOURCE_DB_ALLOWED_HOSTS.
+SOURCE_DB_ALLOW_PRIVATE_NETWORKS = env.bool("SOURCE_DB_ALLOW_PRIVATE_NETWORKS", default=False)
+
 # ------------------------------------------------------------------------------------------ HTTPS
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)

@@ -21,7 +21,8 @@ LOAD = (
     "print(json.dumps({k: getattr(settings, k) for k in ("
     "'DEBUG', 'SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', 'SECURE_HSTS_PRELOAD', "
     "'SECURE_SSL_REDIRECT', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_PROXY_SSL_HEADER', "
-    "'ALLOWED_HOSTS', 'WHITENOISE_USE_FINDERS', 'CELERY_BROKER_URL', 'CACHE_URL')}))"
+    "'ALLOWED_HOSTS', 'WHITENOISE_USE_FINDERS', 'CELERY_BROKER_URL', 'CACHE_URL', "
+    "'SOURCE_DB_ALLOW_PRIVATE_NETWORKS')}))"
 )
 GOOD_ENV = {
     "DJANGO_SETTINGS_MODULE": "incentiva.settings.production",
@@ -64,6 +65,8 @@ def test_a_complete_environment_loads_with_https_hardening():
     assert loaded["WHITENOISE_USE_FINDERS"] is False
     assert loaded["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/0"
     assert loaded["CACHE_URL"] == "redis://127.0.0.1:6379/1"
+    # Customers' databases on the platform's internal networks are refused unless allowed (SSRF).
+    assert loaded["SOURCE_DB_ALLOW_PRIVATE_NETWORKS"] is False
 
 
 @pytest.mark.parametrize(

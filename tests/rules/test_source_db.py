@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from apps.rules.source_db import SourceDatabaseError, connection_fetch, source_connect, source_fetch, source_parse_url
+from apps.rules.source_db import (
+    SourceDatabaseError,
+    connection_fetch,
+    source_address_check,
+    source_connect,
+    source_fetch,
+    source_parse_url,
+)
 
 
 def test_parses_urls_of_the_three_engines():
@@ -87,3 +94,38 @@ def test_unreachable_database_is_a_clean_error_without_the_password():
         connection_fetch(conn=conn, source=source, sql="SELECT 1")
     assert caught.value.code == "source_unreachable"
     assert "s3cret" not in caught.value.message
+
+
+# --- network egress: customers' hosts on internal networks (SSRF) ---------------------------------------------
+
+
+def test_internal_addresses_are_refused_when_the_platform_does_not_allow_them(pg_sources, settings):
+    settings.SOURCE_DB_ALLOW_PRIVATE_NETWORKS = False
+    settings.SOURCE_DB_ALLOWED_HOSTS = []
+    for url in ("postgresql://reader@10.1.2.3/sales", "postgresql://reader@169.254.169.254/meta",
+                "mysql://root@[::1]/sales", pg_sources["en"].url):
+        with pytest.raises(SourceDatabaseError) as caught, source_connect(source=source_parse_url(url=url)):
+            pass
+        assert caught.value.code == "source_url_forbidden"
+        assert "url" in caught.value.fields
+
+
+def test_a_listed_internal_host_is_allowed_and_reached_by_its_checked_address(pg_sources, settings):
+    source = pg_sources["en"]
+    settings.SOURCE_DB_ALLOW_PRIVATE_NETWORKS = False
+    settings.SOURCE_DB_ALLOWED_HOSTS = [source.host.upper()]
+    assert source_fetch(source=source, sql="SELECT 1") == (["?column?"], [(1,)])
+
+
+def test_public_addresses_pass_the_check(settings):
+    settings.SOURCE_DB_ALLOW_PRIVATE_NETWORKS = False
+    source = source_parse_url(url="postgresql://reader@93.184.216.34:5432/sales")
+    assert source_address_check(source=source) == ["93.184.216.34"]
+
+
+def test_an_unknown_host_is_a_clean_error():
+    source = source_parse_url(url="postgresql://reader@no-such-host.invalid/sales")
+    with pytest.raises(SourceDatabaseError) as caught:
+        source_address_check(source=source)
+    assert caught.value.code == "source_unreachable"
+    assert "no-such-host.invalid" in str(caught.value.message)
