@@ -16,6 +16,7 @@ from django.utils import translation
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
+from apps.core.local_cache import local_caches_clear
 from apps.tenants.middleware import tenant_cache_clear
 from apps.tenants.models import Client
 from apps.tenants.services import platform_bootstrap, tenant_provision
@@ -66,6 +67,7 @@ def _public_schema_between_tests() -> Iterator[None]:
     translation.activate("en")
     # Hosts cached by the tenant middleware may come from a rolled-back test: every test resolves afresh.
     tenant_cache_clear()
+    local_caches_clear()  # likewise users, API keys and programs (a rollback sends no signal)
     yield
     translation.activate("en")
     connection.set_schema_to_public()

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.compiled_query import row_update
 from apps.core.errors import ConflictError
 from apps.core.models import IdempotencyRecord, JobRun
 
@@ -47,10 +47,6 @@ def session_purge_expired() -> int:
 
 
 # ------------------------------------------------------------------------------------------ idempotency
-# How long a retry waits for the first request holding the same key before it is told to come back.
-IDEMPOTENCY_LOCK_WAIT_MS_DEFAULT = 200
-_LOCK_NOT_AVAILABLE = "55P03"
-
 
 @dataclass(frozen=True)
 class IdempotencyClaim:
@@ -60,24 +56,29 @@ class IdempotencyClaim:
     replay: bool
 
 
-@contextmanager
-def _lock_wait_bounded(milliseconds: int) -> Iterator[None]:
-    # SET LOCAL lasts until the end of the transaction; restore it so the view's own row locks
-    # (e.g. a points balance FOR UPDATE) wait as long as they normally would.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
-                       [f"{int(milliseconds)}ms"])
-        previous = cursor.fetchone()[0]
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
-
-
 def _in_progress() -> ConflictError:
     return ConflictError(_("A request with this Idempotency-Key is still being processed. Retry later."),
                          code="idempotency_in_progress")
+
+
+# One statement claims a fresh key (the usual case): a transaction-level advisory lock on the key, taken
+# without waiting, and the pending record inserted only if the lock was free and no record holds the key. A
+# retry of a request still running finds the lock taken and is answered at once, never waits on a row lock.
+_CLAIM_SQL = (
+    "WITH lock AS (SELECT pg_try_advisory_xact_lock(%s) AS held), "
+    'claimed AS (INSERT INTO "core_idempotencyrecord" ("id", "created_at", "updated_at", "key", "caller", "method", '
+    '"path", "request_hash", "status", "response_headers", "expires_at") '
+    "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, '{}'::jsonb, %s FROM lock WHERE lock.held "
+    "ON CONFLICT DO NOTHING RETURNING 1) "
+    "SELECT lock.held, EXISTS (SELECT 1 FROM claimed) FROM lock"
+)
+
+
+def _claim_lock_id(caller: str, key: str) -> int:
+    """The advisory lock of (schema, caller, key): 64 bits of a hash. Advisory locks are database-wide, hence
+    the schema; two keys sharing an id (about never) would only answer "in progress" to each other."""
+    text = f"{connection.schema_name}\x00{caller}\x00{key}".encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big", signed=True)
 
 
 def idempotency_record_claim(
@@ -88,40 +89,33 @@ def idempotency_record_claim(
     Either inserts a pending record (the caller runs the write, then ``idempotency_record_complete`` in the
     same transaction) or returns the completed record to replay. Refuses with 409 ``idempotency_key_reused``
     when the key was used for another method, path or body, and 409 ``idempotency_in_progress`` while
-    another transaction holds the key.
+    another transaction holds the key. An expired record no longer protects anything: the key starts afresh.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("idempotency_record_claim must run inside transaction.atomic()")
     now = now or timezone.now()
-    wait_ms = getattr(settings, "IDEMPOTENCY_LOCK_WAIT_MS", IDEMPOTENCY_LOCK_WAIT_MS_DEFAULT)
     expires_at = now + timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
-    try:
-        with _lock_wait_bounded(wait_ms):
-            # Insert first: a fresh key (the usual case) costs one statement. Only when the key is taken is an
-            # expired record looked for; it no longer protects anything, so the key then starts afresh.
-            for _attempt in range(2):
-                try:
-                    with transaction.atomic():
-                        record = IdempotencyRecord.objects.create(
-                            key=key, caller=caller, method=method, path=path, request_hash=request_hash,
-                            status=IdempotencyRecord.Status.PENDING, expires_at=expires_at,
-                        )
-                    return IdempotencyClaim(record=record, replay=False)
-                except IntegrityError:
-                    pass
-                with transaction.atomic():
-                    expired, _per_model = IdempotencyRecord.objects.filter(
-                        caller=caller, key=key, expires_at__lte=now).delete()
-                if not expired:
-                    break
-    except OperationalError as exc:
-        # The unique index made us wait on a transaction that still holds this key: it is in flight.
-        if getattr(exc.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-            raise _in_progress() from exc
-        raise
+    existing = None
+    for _attempt in range(2):
+        record = IdempotencyRecord(key=key, caller=caller, method=method, path=path, request_hash=request_hash,
+                                   status=IdempotencyRecord.Status.PENDING, expires_at=expires_at,
+                                   response_headers={}, created_at=now, updated_at=now)
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL, [_claim_lock_id(caller, key), record.pk, now, now, key, caller, method, path,
+                                        request_hash, record.status, expires_at])
+            held, inserted = cursor.fetchone()
+        if inserted:
+            record._state.adding = False
+            record._state.db = connection.alias
+            return IdempotencyClaim(record=record, replay=False)
+        existing = next(iter(IdempotencyRecord.objects.filter(caller=caller, key=key).order_by()[:1]), None)
+        if not held or (existing is not None and existing.expires_at > now):
+            break
+        # The lock is ours and the record gone (purged meanwhile) or expired: take the key afresh.
+        if existing is not None:
+            IdempotencyRecord.objects.filter(pk=existing.pk).delete()
 
-    existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
-    if existing is None or existing.status != IdempotencyRecord.Status.COMPLETED:
+    if existing is None or existing.status != IdempotencyRecord.Status.COMPLETED or existing.expires_at <= now:
         raise _in_progress()
     if (existing.method, existing.path, existing.request_hash) != (method, path, request_hash):
         raise ConflictError(
@@ -139,7 +133,8 @@ def idempotency_record_complete(
     record.response_status = status_code
     record.response_body = body
     record.response_headers = headers or {}
-    record.save(update_fields=["status", "response_status", "response_body", "response_headers", "updated_at"])
+    # Every request with an Idempotency-Key ends here: one prepared UPDATE (apps/core/compiled_query.py).
+    row_update(record, ["status", "response_status", "response_body", "response_headers", "updated_at"])
     return record
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,10 +10,13 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.compiled_query import CompiledQuery
 from apps.core.errors import ApplicationError, NotFoundError
+from apps.core.local_cache import LocalCache
 from apps.loyalty.models import (
     EarnRule,
     LedgerAllocation,
@@ -34,10 +38,16 @@ _NOT_CANCELLED = ~Q(drawn_by__spend__status=Status.CANCELLED)
 
 # ---------------------------------------------------------------------------------------------- lookups
 
+# Every balance read passes here: compiled once (apps/core/compiled_query.py). No ORDER BY: (program, customer
+# id) is unique.
+_member_by_customer = CompiledQuery(lambda program_id, customer_id: Member.objects.filter(
+    program_id=program_id, customer_id=customer_id).select_related("tier").order_by()[:1])
+
+
 def member_get(*, program: Program, customer_id: str) -> Member | None:
-    # The program is in hand: attach it instead of joining its table again (every balance read and award
-    # passes here, and compiling and decoding the wide join was a large share of their CPU).
-    member = Member.objects.filter(program=program, customer_id=customer_id).select_related("tier").first()
+    # The program is in hand: attach it instead of joining its table again (compiling and decoding the wide
+    # join was a large share of a balance read's CPU).
+    member = _member_by_customer.first(program_id=program.pk, customer_id=customer_id)
     if member is not None:
         member.program = program
     return member
@@ -66,9 +76,46 @@ def program_resolve(*, program_id: uuid.UUID | str | None) -> Program:
                            code="program_required", fields={"program": [_("Required when there are several.")]})
 
 
+# Which program a customer id is looked up in: every points request resolves it, and programs change rarely.
+# (schema, program id or None for "the only one") → the Program. Writes never trust it: the ledger services
+# read the program again with the member's row lock. Saving or deleting a program clears this process's
+# copies at once; other processes follow within LOYALTY_PROGRAM_CACHE_SECONDS.
+resolved_programs = LocalCache("loyalty-programs", ttl_setting="LOYALTY_PROGRAM_CACHE_SECONDS", default_ttl=5)
+# (schema, program id) → its tiers in rank order, for balance reads (same TTL and invalidation).
+program_tiers_cache = LocalCache("loyalty-tiers", ttl_setting="LOYALTY_PROGRAM_CACHE_SECONDS", default_ttl=5)
+
+
+def _programs_changed(sender: type, instance: Program, **_kwargs: object) -> None:
+    resolved_programs.clear()  # its id, and "the only program" (which a new or deleted program changes)
+    program_tiers_cache.discard(instance.pk)
+
+
+def _tiers_changed(sender: type, instance: Tier, **_kwargs: object) -> None:
+    program_tiers_cache.discard(instance.program_id)
+
+
+post_save.connect(_programs_changed, sender=Program, dispatch_uid="loyalty_programs_saved")
+post_delete.connect(_programs_changed, sender=Program, dispatch_uid="loyalty_programs_deleted")
+post_save.connect(_tiers_changed, sender=Tier, dispatch_uid="loyalty_tiers_saved")
+post_delete.connect(_tiers_changed, sender=Tier, dispatch_uid="loyalty_tiers_deleted")
+
+
+def program_resolve_cached(*, program_id: uuid.UUID | str | None) -> Program:
+    """``program_resolve`` through the per-process cache (a copy: callers may set attributes on it). For
+    reads and for finding a member: anything that moves points reads the program again under its lock."""
+    key = str(program_id) if program_id else None
+    return copy.copy(resolved_programs.get_or_load(key, lambda: program_resolve(program_id=program_id)))
+
+
+def program_tiers(*, program_id: uuid.UUID) -> list[Tier]:
+    """The program's tiers in rank order, through the per-process cache (for display, never for writes)."""
+    return program_tiers_cache.get_or_load(
+        program_id, lambda: list(Tier.objects.filter(program_id=program_id).order_by("rank")))
+
+
 def member_resolve(*, customer_id: str, program_id: uuid.UUID | str | None = None) -> Member:
     """A member by the tenant's customer id, within the named (or only) program; 404 when not enrolled."""
-    program = program_resolve(program_id=program_id)
+    program = program_resolve_cached(program_id=program_id)
     member = member_get(program=program, customer_id=customer_id)
     if member is None:
         raise NotFoundError(_("No member with this customer id in the program."), code="member_not_found",
@@ -183,7 +230,7 @@ def member_balance(*, member: Member, now: datetime | None = None) -> MemberBala
     """Balances, tier progress, and the points expiring within the program's warning window."""
     now = now or timezone.now()
     program = member.program
-    tiers = list(Tier.objects.filter(program=program).order_by("rank"))
+    tiers = program_tiers(program_id=program.pk)
     current = next((tier for tier in tiers if tier.pk == member.tier_id), None)
     value = member_qualifying_value(member=member, now=now) if tiers else Decimal("0")
     next_tier = next((tier for tier in tiers if tier.rank > (current.rank if current else -1)), None)

@@ -4,6 +4,11 @@ The host → tenant lookup (a query on the public schema, plus its ``SET search_
 so each process keeps what it found for ``TENANT_CACHE_SECONDS`` (5 s by default; 0 turns it off). Saving or
 deleting a Client or Domain clears this process's cache at once; other processes see the change within the
 TTL, which is therefore kept short (a suspension takes effect within seconds everywhere).
+
+A kept connection (``CONN_MAX_AGE``) whose ``search_path`` the previous request already set to this tenant's
+is not sent the same ``SET`` again: django-tenants forgets the path on every schema switch, but when the host
+came from the cache nothing ran on the connection since, so the path it set is still the session's. Any
+rollback, reconnection or pool checkout still forgets it (tests/tenants/test_search_path.py).
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template.loader import render_to_string
 from django.utils import translation
 from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_tenant_domain_model
 
 from apps.core.logging import request_context_update
 from apps.tenants.models import Client, Domain
@@ -48,25 +55,45 @@ def _friendly_page(request: HttpRequest, template: str, status: int, hostname: s
 
 class TenantMiddleware(TenantMainMiddleware):
     def get_tenant(self, domain_model, hostname):  # type: ignore[no-untyped-def]
+        return self._tenant_lookup(domain_model, hostname)[0]
+
+    def _tenant_lookup(self, domain_model, hostname) -> tuple[Any, bool]:  # type: ignore[no-untyped-def]
+        """The tenant for a host, and whether it came from the cache (no query ran)."""
         ttl = getattr(settings, "TENANT_CACHE_SECONDS", 5)
         if ttl <= 0:
-            return super().get_tenant(domain_model, hostname)
+            return super().get_tenant(domain_model, hostname), False
         now = time.monotonic()
         cached = _cache.get(hostname)
         if cached is None or cached[0] <= now:
             tenant = super().get_tenant(domain_model, hostname)  # DoesNotExist propagates: never cached
             with _cache_lock:
                 _cache[hostname] = (now + ttl, tenant)
+            from_cache = False
         else:
-            tenant = cached[1]
+            tenant, from_cache = cached[1], True
         # A copy per request: the middleware sets attributes on it (domain_url), and threads share the cache.
-        return copy.copy(tenant)
+        return copy.copy(tenant), from_cache
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        response = super().process_request(request)
-        if response is not None:
-            return response
-        tenant = request.tenant  # type: ignore[attr-defined]
+        # django-tenants' own steps (public schema, host, tenant, schema, urlconf), plus the kept search_path.
+        kept_path, kept_connection = connection.search_path_set_schemas, connection.connection
+        connection.set_schema_to_public()
+        try:
+            hostname = self.hostname_from_request(request)
+        except DisallowedHost:
+            return HttpResponseNotFound()
+        domain_model = get_tenant_domain_model()
+        try:
+            tenant, from_cache = self._tenant_lookup(domain_model, hostname)
+        except domain_model.DoesNotExist:
+            return self.no_tenant_found(request, hostname)
+        tenant.domain_url = hostname
+        request.tenant = tenant  # type: ignore[attr-defined]
+        connection.set_tenant(tenant)
+        if (from_cache and kept_path and kept_connection is not None and connection.connection is kept_connection
+                and kept_path == connection._get_cursor_search_paths()):
+            connection.search_path_set_schemas = kept_path
+        self.setup_url_routing(request)
         request_context_update(tenant=tenant.schema_name)
         if tenant.status != tenant.Status.ACTIVE:
             connection.set_schema_to_public()

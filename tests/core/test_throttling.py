@@ -37,8 +37,8 @@ def test_user_throttle_answers_429_and_counts_in_redis_per_tenant(api_client, mo
 
     assert statuses == [200, 200, 429]
     assert on_beta.status_code == 200
-    alpha_key = _cache_key("alpha", f"throttle_user_{alpha_user.pk}")
-    beta_key = _cache_key("beta", f"throttle_user_{alpha_user.pk}")
+    alpha_key = _cache_key("alpha", f"throttle:user:{alpha_user.pk}")
+    beta_key = _cache_key("beta", f"throttle:user:{alpha_user.pk}")
     assert redis_cache.exists(alpha_key) and redis_cache.exists(beta_key)
     assert 0 < redis_cache.ttl(alpha_key) <= 60
     throttled = alpha.get(KEYS)
@@ -58,7 +58,7 @@ def test_client_throttle_keys_each_api_key(api_client, monkeypatch, redis_cache)
 
     assert statuses == [200, 200, 429]
     assert other.status_code == 200
-    assert redis_cache.exists(_cache_key("alpha", f"throttle_client_apikey:{first.api_key.prefix}"))
+    assert redis_cache.exists(_cache_key("alpha", f"throttle:client:apikey:{first.api_key.prefix}"))
 
 
 def test_client_throttle_keys_each_oauth_application(api_client, monkeypatch, redis_cache):
@@ -71,4 +71,28 @@ def test_client_throttle_keys_each_oauth_application(api_client, monkeypatch, re
     client = api_client(None)
 
     assert [client.get(KEYS, **auth).status_code for _ in range(2)] == [200, 429]
-    assert redis_cache.exists(_cache_key("alpha", f"throttle_client_oauth:{client_id}"))
+    assert redis_cache.exists(_cache_key("alpha", f"throttle:client:oauth:{client_id}"))
+
+
+def test_the_window_slides_and_refused_requests_are_not_counted(rf, tenant, monkeypatch, redis_cache):
+    # given a 2-per-minute budget and a clock the test moves
+    monkeypatch.setattr(UserRateThrottle, "rate", "2/min", raising=False)
+    clock = [1_000.0]
+    monkeypatch.setattr(UserRateThrottle, "timer", lambda self: clock[0])
+    user = UserFactory(role="owner")
+    request = rf.get("/")
+    request.user = user
+
+    def allowed(at: float) -> bool:
+        clock[0] = at
+        return UserRateThrottle().allow_request(request, None)
+
+    # when requests arrive at 0 s, 30 s, 40 s (refused), 61 s (the first left the window) and 75 s
+    assert [allowed(1_000.0), allowed(1_030.0), allowed(1_040.0), allowed(1_061.0), allowed(1_075.0)] == [
+        True, True, False, True, False]
+    # then the refusal says when the oldest request in the window leaves it, and only allowed ones are kept
+    throttle = UserRateThrottle()
+    clock[0] = 1_075.0
+    assert throttle.allow_request(request, None) is False
+    assert throttle.wait() == 15  # 1_030 + 60 - 1_075
+    assert redis_cache.zcard(_cache_key("alpha", f"throttle:user:{user.pk}")) == 2

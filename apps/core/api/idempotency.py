@@ -7,7 +7,10 @@ Usage, on a viewset method or an ``@action``::
 
 - no header: the view runs normally, unless the view sets ``idempotency_required = True`` (400);
 - first request with a key: the view body and the stored record commit in one transaction;
-  2xx and 4xx answers are stored (except 409 and 429, which are worth retrying), 5xx never;
+  2xx and 4xx answers are stored (except 409 and 429, which are worth retrying), 5xx never. A view that
+  fails with a client error has its writes rolled back with the whole transaction (no savepoint around the
+  view: the usual, successful request pays nothing for the rare failing one), and its error answer is then
+  stored under the key in a transaction of its own;
 - same key, same method, path and body: the stored answer, with ``Idempotent-Replayed: true``;
 - same key, another path or body: 409 ``idempotency_key_reused``;
 - same key while the first request is still running: 409 ``idempotency_in_progress``.
@@ -54,6 +57,14 @@ class _Discard(Exception):  # noqa: N818 - control flow, not an error
         self.response = response
 
 
+class _Failed(Exception):  # noqa: N818 - control flow, not an error
+    """Carries what the view raised out of the transaction, rolling back its writes and the claim."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+
 def idempotency_caller(request: Request) -> str:
     """Who a key belongs to: the OAuth application (and its user), the API key, the user, or ``anon``."""
     auth = getattr(request, "auth", None)
@@ -94,14 +105,30 @@ def _stored_body(data: Any, redact: tuple[str, ...]) -> Any:
     return body
 
 
-def _run_view(view: Any, handler: Callable[..., Response], request: Request, args: tuple, kwargs: dict) -> Response:
-    """Run the handler in a savepoint; a client error raised by it becomes its error response (and
-    its partial writes are undone) so that the error can be stored too. Anything else propagates."""
+def _replay(record: Any) -> Response:
+    headers = {**(record.response_headers or {}), REPLAYED_HEADER: "true"}
+    return Response(record.response_body, status=record.response_status, headers=headers)
+
+
+def _store_failure(view: Any, request: Request, error: Exception, *, key: str, caller: str, fingerprint: str,
+                   redact: tuple[str, ...]) -> Response:
+    """The answer to a view that raised, after its transaction was rolled back: a client error is stored under
+    the key, in a transaction of its own (unless another request took the key meanwhile: then that one's
+    answer stands, and this one is returned unstored). Anything else propagates, as without a key."""
+    response = view.handle_exception(error)  # re-raises what the exception handler does not turn into a response
+    if not _storable(response.status_code):
+        return response
     try:
         with transaction.atomic():
-            return handler(view, request, *args, **kwargs)
-    except Exception as exc:
-        return view.handle_exception(exc)  # re-raises what the exception handler does not turn into a response
+            claim = idempotency_record_claim(key=key, caller=caller, method=request.method,
+                                             path=request.get_full_path(), request_hash=fingerprint)
+            if claim.replay:
+                return _replay(claim.record)
+            idempotency_record_complete(record=claim.record, status_code=response.status_code,
+                                        body=_stored_body(getattr(response, "data", None), redact), headers={})
+    except ApplicationError:
+        pass  # in progress elsewhere, or reused for another body: the key is someone else's now
+    return response
 
 
 def idempotent(
@@ -132,10 +159,11 @@ def idempotent(
                 claim = idempotency_record_claim(key=key, caller=caller, method=request.method,
                                                  path=request.get_full_path(), request_hash=fingerprint)
                 if claim.replay:
-                    record = claim.record
-                    headers = {**(record.response_headers or {}), REPLAYED_HEADER: "true"}
-                    return Response(record.response_body, status=record.response_status, headers=headers)
-                response = _run_view(self, handler, request, args, kwargs)
+                    return _replay(claim.record)
+                try:
+                    response = handler(self, request, *args, **kwargs)
+                except Exception as exc:
+                    raise _Failed(exc) from exc
                 if not _storable(response.status_code):
                     raise _Discard(response)
                 headers = {name: response[name] for name in _STORED_HEADERS if response.has_header(name)}
@@ -145,6 +173,9 @@ def idempotent(
                 return response
         except _Discard as discard:
             return discard.response
+        except _Failed as failed:
+            return _store_failure(self, request, failed.error, key=key, caller=caller, fingerprint=fingerprint,
+                                  redact=redact)
 
     wrapper.idempotent = True  # type: ignore[attr-defined]  # read by the OpenAPI schema (header parameter)
     return wrapper

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from apps.loyalty.models import (
     EarnRule,
@@ -22,6 +23,51 @@ from apps.loyalty.models import (
     Tier,
 )
 from apps.loyalty.services.ledger import AWARD_SOURCE_CHOICES
+
+
+class SharedFieldsOutput:
+    """For read-only output serializers on hot paths (every points award, redemption and balance read):
+    DRF builds a serializer's field objects anew for every instance (a ModelSerializer maps each model
+    field again), which cost more than rendering the answer. Here they are built once per class and
+    shared, and DRF's own ``to_representation`` runs over them, so the output is the same by construction
+    (tests/loyalty/api/test_serializers.py compares both). Only for fields that read neither the context
+    nor per-instance state (no request-dependent or method fields), and never for input."""
+
+    @property
+    def _readable_fields(self):  # type: ignore[no-untyped-def]
+        cls = type(self)
+        shared = cls.__dict__.get("_shared_readable_fields")
+        if shared is None:
+            shared = tuple(field for field in cls().fields.values() if not field.write_only)
+            cls._shared_readable_fields = shared  # type: ignore[attr-defined]
+        return shared
+
+
+class SharedFieldsInput:
+    """The same for the input serializers of the points writes: DRF's own validation loop over fields built
+    once per class (plain fields only: no context, no per-instance state; never a partial update, for which
+    DRF's own per-instance fields are used)."""
+
+    @classmethod
+    def _shared_fields(cls) -> tuple:
+        shared = cls.__dict__.get("_shared_input_fields")
+        if shared is None:
+            shared = tuple(cls().fields.values())
+            cls._shared_input_fields = shared  # type: ignore[attr-defined]
+        return shared
+
+    @property
+    def _writable_fields(self):  # type: ignore[no-untyped-def]
+        if self.partial:  # type: ignore[attr-defined]
+            return [field for field in self.fields.values() if not field.read_only]  # type: ignore[attr-defined]
+        return [field for field in self._shared_fields() if not field.read_only]
+
+    def _read_only_defaults(self) -> dict:
+        if self.partial:  # type: ignore[attr-defined]
+            return super()._read_only_defaults()  # type: ignore[misc]
+        # DRF's own rule, on the shared fields (its version builds the per-instance fields just for this).
+        return {field.source: field.get_default() for field in self._shared_fields()
+                if field.read_only and field.default is not empty and field.source != "*" and "." not in field.source}
 
 # ---------------------------------------------------------------------------------------------- programs
 
@@ -228,7 +274,7 @@ class MemberEventInput(serializers.Serializer):
 # ---------------------------------------------------------------------------------------------- ledger
 
 
-class LedgerEntryOutput(serializers.ModelSerializer):
+class LedgerEntryOutput(SharedFieldsOutput, serializers.ModelSerializer):
     remaining = serializers.IntegerField(read_only=True, required=False,
                                          help_text=_("Credits only: points of this entry not spent yet."))
     order_id = serializers.CharField(source="order_ref", read_only=True)
@@ -249,7 +295,7 @@ class _CustomerInput(serializers.Serializer):
     customer_id = serializers.CharField(max_length=100)
 
 
-class PointsAwardInput(_CustomerInput):
+class PointsAwardInput(SharedFieldsInput, _CustomerInput):
     points = serializers.IntegerField(min_value=1, max_value=10_000_000)
     source = serializers.ChoiceField(choices=AWARD_SOURCE_CHOICES, default=LedgerEntry.Source.MANUAL)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -277,12 +323,12 @@ class PointsAwardBulkOutput(serializers.Serializer):
     entries = LedgerEntryOutput(many=True)
 
 
-class PointsDeductInput(_CustomerInput):
+class PointsDeductInput(SharedFieldsInput, _CustomerInput):
     points = serializers.IntegerField(min_value=1, max_value=10_000_000)
     reason = serializers.CharField(max_length=500)
 
 
-class PointsRedeemInput(_CustomerInput):
+class PointsRedeemInput(SharedFieldsInput, _CustomerInput):
     reward = serializers.UUIDField(required=False, help_text=_("The reward to redeem; or give points."))
     points = serializers.IntegerField(min_value=1, max_value=10_000_000, required=False,
                                       help_text=_("Points to convert at the program's rate (no reward)."))
@@ -301,7 +347,7 @@ class PointsTransferInput(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class PointsBalanceOutput(serializers.Serializer):
+class PointsBalanceOutput(SharedFieldsOutput, serializers.Serializer):
     program = serializers.UUIDField(source="member.program_id")
     customer_id = serializers.CharField(source="member.customer_id")
     member = serializers.UUIDField(source="member.pk")
@@ -323,7 +369,7 @@ class PointsBalanceOutput(serializers.Serializer):
 # ---------------------------------------------------------------------------------------------- redemptions
 
 
-class RedemptionOutput(serializers.ModelSerializer):
+class RedemptionOutput(SharedFieldsOutput, serializers.ModelSerializer):
     customer_id = serializers.CharField(source="member.customer_id", read_only=True)
     reward_name = serializers.CharField(source="reward.name", read_only=True, default=None)
 

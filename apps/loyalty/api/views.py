@@ -22,6 +22,7 @@ from apps.core.api.filters import StableOrderingFilter
 from apps.core.api.idempotency import IDEMPOTENCY_HEADER, idempotency_caller, idempotent
 from apps.core.api.permissions import ScopedRolePermission
 from apps.core.api.serializers import EMPTY_BODY, ErrorResponse
+from apps.core.compiled_query import CompiledQuery
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.loyalty import selectors, services
 from apps.loyalty.api import serializers as s
@@ -36,6 +37,7 @@ from apps.loyalty.api.filters import (
     TierFilter,
 )
 from apps.loyalty.models import LedgerEntry, Member, Program, Reward
+from apps.loyalty.services.ledger import MemberRef
 
 TAG_PROGRAMS = "Loyalty Programs Management"
 TAG_POINTS = "Points Management"
@@ -156,6 +158,13 @@ class PointsViewSet(_LoyaltyView, viewsets.GenericViewSet):
     def _member(data: dict[str, Any], field: str = "customer_id") -> Member:
         return selectors.member_resolve(customer_id=data[field], program_id=data.get("program"))
 
+    @staticmethod
+    def _member_ref(data: dict[str, Any]) -> MemberRef:
+        """The member for a single-member write: the service finds and locks it in one statement (404 there
+        when the customer is not enrolled)."""
+        program = selectors.program_resolve_cached(program_id=data.get("program"))
+        return MemberRef(program_id=program.pk, customer_id=data["customer_id"])
+
     @extend_schema(tags=[TAG_POINTS], summary=_("Award points to customer"), request=s.PointsAwardInput,
                    responses={201: s.LedgerEntryOutput, 422: UNPROCESSABLE})
     @idempotent
@@ -164,7 +173,7 @@ class PointsViewSet(_LoyaltyView, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         entry = services.points_award(
-            member=self._member(data), points=data["points"], source=data["source"], reason=data["reason"],
+            member=self._member_ref(data), points=data["points"], source=data["source"], reason=data["reason"],
             actor=request.user if request.user.is_authenticated else None, order_id=data.get("order_id") or None,
             pending_days=data.get("pending_days"), idempotency_key=service_key(request, "award"),
         )
@@ -208,7 +217,7 @@ class PointsViewSet(_LoyaltyView, viewsets.GenericViewSet):
         serializer = s.PointsDeductInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        entry = services.points_deduct(member=self._member(data), points=data["points"], reason=data["reason"],
+        entry = services.points_deduct(member=self._member_ref(data), points=data["points"], reason=data["reason"],
                                        actor=request.user if request.user.is_authenticated else None,
                                        idempotency_key=service_key(request, "deduct"))
         return Response(s.LedgerEntryOutput(entry).data, status=status.HTTP_201_CREATED)
@@ -222,8 +231,7 @@ class PointsViewSet(_LoyaltyView, viewsets.GenericViewSet):
         serializer = s.PointsRedeemInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        member = self._member(data)
-        redemption = services.points_redeem(member=member, reward=_reward(data.get("reward")),
+        redemption = services.points_redeem(member=self._member_ref(data), reward=_reward(data.get("reward")),
                                             points=data.get("points"), idempotency_key=service_key(request, "redeem"),
                                             actor=request.user if request.user.is_authenticated else None)
         return Response(s.RedemptionOutput(redemption).data, status=status.HTTP_201_CREATED)
@@ -266,10 +274,14 @@ def _program_param(request: Request) -> str | None:
     return value
 
 
+# Every redemption looks its reward up: compiled once (apps/core/compiled_query.py).
+_reward_by_id = CompiledQuery(lambda reward_id: Reward.objects.filter(pk=reward_id).order_by()[:1])
+
+
 def _reward(reward_id: uuid.UUID | None) -> Reward | None:
     if reward_id is None:
         return None
-    reward = Reward.objects.filter(pk=reward_id).first()
+    reward = _reward_by_id.first(reward_id=uuid.UUID(str(reward_id)))
     if reward is None:
         raise NotFound(_("Reward not found."))
     return reward

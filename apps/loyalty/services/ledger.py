@@ -14,23 +14,30 @@ Lock order, everywhere: member row(s) by id, then the reward row, then the progr
 from __future__ import annotations
 
 import calendar
+import secrets
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+import psycopg
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import AutoField, F, Model, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.compiled_query import CompiledQuery, row_insert, row_update
 from apps.core.errors import ApplicationError, ConflictError, NotFoundError, UnprocessableError
 from apps.loyalty.models import LedgerAllocation, LedgerEntry, Member, Program, Tier
 from apps.loyalty.selectors import members_qualifying_values
 from apps.tlp.services import tlp_outbox_enqueue_ledger_entries, tlp_outbox_enqueue_ledger_entry
+from apps.tlp.services.outbox import tlp_active_expression, tlp_configuration_memo
 
 Kind = LedgerEntry.Kind
 Status = LedgerEntry.Status
@@ -59,6 +66,45 @@ def member_lock(*, member_id: uuid.UUID) -> Member:
     return Member.objects.select_for_update(of=("self",)).select_related("program", "tier").get(pk=member_id)
 
 
+@dataclass(frozen=True)
+class MemberRef:
+    """A member named as an API request names it: the tenant's customer id within a program. The single-member
+    services (``points_award``, ``points_deduct``, ``points_redeem``, ``redemption_reserve``) accept it in
+    place of a Member and find and lock the row in one statement, instead of a lookup and then a lock."""
+
+    program_id: uuid.UUID
+    customer_id: str
+
+
+def _members_for_write() -> Any:
+    return Member.objects.select_for_update(of=("self",)).select_related("program").annotate(
+        tlp_active=tlp_active_expression()).order_by()
+
+
+# The statements every single award, deduction and redemption runs, compiled once (apps/core/compiled_query.py).
+_lock_by_customer = CompiledQuery(lambda program_id, customer_id: _members_for_write().filter(
+    program_id=program_id, customer_id=customer_id)[:1])
+_lock_by_id = CompiledQuery(lambda member_id: _members_for_write().filter(pk=member_id)[:1])
+_entry_by_key = CompiledQuery(lambda key: LedgerEntry.objects.filter(idempotency_key=key).order_by()[:1])
+
+
+def member_lock_for_write(*, member: Member | MemberRef) -> Member:
+    """``member_lock`` for the single-member write paths: the row locked FOR UPDATE with its program (read in
+    the same statement, so its status is as fresh as the lock) and, as ``tlp_active``, whether TLP mirroring
+    is on (for ``tlp_configuration_memo``: no separate query per entry). Refuses (404) an unknown MemberRef."""
+    if not isinstance(member, MemberRef):
+        locked = _lock_by_id.first(member_id=member.pk)
+        if locked is None:
+            raise Member.DoesNotExist("Member matching query does not exist.")
+        return locked
+    # No ORDER BY: (program, customer id) is unique.
+    locked = _lock_by_customer.first(program_id=uuid.UUID(str(member.program_id)), customer_id=member.customer_id)
+    if locked is None:
+        raise NotFoundError(_("No member with this customer id in the program."), code="member_not_found",
+                            fields={"customer_id": [_("Not enrolled.")]})
+    return locked
+
+
 def members_lock(*, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Member]:
     """Several member rows locked in id order, so two transfers in opposite directions cannot deadlock."""
     members = Member.objects.select_for_update(of=("self",)).select_related("program").filter(
@@ -66,16 +112,27 @@ def members_lock(*, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Member]:
     return {member.pk: member for member in members.order_by("pk")}
 
 
-def credits_with_remaining(*, member_id: uuid.UUID, statuses: Iterable[str] = (Status.ACTIVE,),
-                           only: Iterable[uuid.UUID] | None = None) -> list[LedgerEntry]:
-    """Credit entries with points left (``.remaining``), oldest expiry first (never-expiring last)."""
-    queryset = (
+def _credits_queryset(member_id: Any, statuses: Iterable[str]) -> Any:
+    return (
         LedgerEntry.objects.filter(member_id=member_id, amount__gt=0, status__in=list(statuses))
         .annotate(used=Coalesce(Sum("drawn_by__points", filter=~Q(drawn_by__spend__status=Status.CANCELLED)), 0))
         .annotate(remaining=F("amount") - F("used"))
         .filter(remaining__gt=0)
         .order_by(F("expires_at").asc(nulls_last=True), "created_at", "id")
     )
+
+
+# Every spend reads the member's available credits: compiled once (apps/core/compiled_query.py).
+_active_credits = CompiledQuery(lambda member_id: _credits_queryset(member_id, (Status.ACTIVE,)))
+
+
+def credits_with_remaining(*, member_id: uuid.UUID, statuses: Iterable[str] = (Status.ACTIVE,),
+                           only: Iterable[uuid.UUID] | None = None) -> list[LedgerEntry]:
+    """Credit entries with points left (``.remaining``), oldest expiry first (never-expiring last)."""
+    statuses = tuple(statuses)
+    if only is None and statuses == (Status.ACTIVE,) and isinstance(member_id, uuid.UUID):
+        return _active_credits.run(member_id=member_id)
+    queryset = _credits_queryset(member_id, statuses)
     if only is not None:
         queryset = queryset.filter(pk__in=list(only))
     return list(queryset)
@@ -86,14 +143,16 @@ def _touch(member: Member, now: datetime | None = None) -> None:
 
 
 def _save_balances(member: Member) -> None:
-    member.save(update_fields=["available", "pending", "lifetime", "debt", "last_activity_at", "updated_at"])
+    # Every points write ends here: one prepared UPDATE (apps/core/compiled_query.py), as save() would write.
+    row_update(member, ["available", "pending", "lifetime", "debt", "last_activity_at", "updated_at"])
 
 
 def _insert(entry: LedgerEntry) -> LedgerEntry:
     """Insert one entry. Its idempotency key was checked under the member's lock, so a duplicate can only be a
     key already used for another member: a 409 (no savepoint: the caller's transaction is rolled back)."""
     try:
-        entry.save(force_insert=True)
+        # One prepared INSERT (apps/core/compiled_query.py): LedgerEntry.save() only guards updates.
+        row_insert(entry)
     except IntegrityError as exc:
         if entry.idempotency_key and _violates(exc, "loyalty_ledgerentry_idempotency_key_key"):
             raise ConflictError(_("This idempotency key was already used for another request."),
@@ -113,7 +172,8 @@ def _violates(exc: IntegrityError, constraint: str) -> bool:
 def entry_for_key(*, idempotency_key: str | None) -> LedgerEntry | None:
     if not idempotency_key:
         return None
-    return LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+    # No ORDER BY (the key is unique): this runs on every points write, usually to find nothing.
+    return _entry_by_key.first(key=idempotency_key)
 
 
 def _replay_check(entry: LedgerEntry, *, member: Member, points: int | None = None) -> LedgerEntry:
@@ -281,7 +341,7 @@ def _allocate(entry: LedgerEntry, credits: list[LedgerEntry], points: int) -> li
 @transaction.atomic
 def points_award(
     *,
-    member: Member,
+    member: Member | MemberRef,
     points: int,
     source: str,
     reason: str = "",
@@ -297,6 +357,8 @@ def points_award(
 
     ``source="manual"`` writes an adjustment (reason required); anything else an earn entry, pending for
     the program's pending period unless ``pending_days`` says otherwise. Refuses 0 or negative points."""
+    # Found first: an unknown customer is a 404 whatever else is wrong with the request (as the API answers).
+    locked = member_lock_for_write(member=member)
     _positive(points)
     if source not in AWARD_SOURCES:
         raise ApplicationError(_("Unknown points source."), code="invalid", fields={"source": [_("Unknown.")]})
@@ -307,27 +369,54 @@ def points_award(
     if not idempotency_key:
         raise ApplicationError(_("An idempotency key is required."), code="invalid",
                                fields={"idempotency_key": [_("Required.")]})
-    locked = member_lock(member_id=member.pk)
     # Read under the lock: a concurrent twin holding it has committed by now, and is seen.
     existing = entry_for_key(idempotency_key=idempotency_key)
     if existing:
-        return _replay_check(existing, member=locked, points=points)
+        return _replayed(existing, member=locked, points=points)
     _require_moving(locked.program, manual=manual)
     if pending_days is None:
         pending_days = 0 if manual else locked.program.pending_days
-    entry = credit_write(
-        member=locked, points=points, kind=Kind.ADJUST if manual else Kind.EARN, source=source,
-        reason=reason.strip(), actor=actor, idempotency_key=idempotency_key, order_ref=order_id or "",
-        referral_id=referral_id, campaign_id=campaign_id, pending_days=pending_days,
-        expires_at=expires_at if expires_at is not None else True,
-    )
-    _sync(member, locked)
-    from apps.loyalty.services.tiers import tier_recalculate  # tiers depend on ledger, not the reverse
-
+    with tlp_configuration_memo(active=locked.tlp_active):
+        entry = credit_write(
+            member=locked, points=points, kind=Kind.ADJUST if manual else Kind.EARN, source=source,
+            reason=reason.strip(), actor=actor, idempotency_key=idempotency_key, order_ref=order_id or "",
+            referral_id=referral_id, campaign_id=campaign_id, pending_days=pending_days,
+            expires_at=expires_at if expires_at is not None else True,
+        )
     if locked.program.tier_basis == Program.TierBasis.POINTS:
-        tier_recalculate(member=locked)
-        _sync(member, locked)
+        _tier_after_credit(locked)
+    _sync(member, locked)
     return entry
+
+
+def _replayed(entry: LedgerEntry, *, member: Member, points: int | None = None) -> LedgerEntry:
+    """``_replay_check``, then the locked member attached to the entry (callers render its customer id)."""
+    _replay_check(entry, member=member, points=points)
+    entry.member = member
+    return entry
+
+
+def _tier_after_credit(member: Member, now: datetime | None = None) -> None:
+    """``tier_recalculate`` after a credit, minus its qualifying-value query when no tier can change: a credit
+    only raises the value, so with no qualification window (nothing leaves it) and no downgrade pending only
+    an upgrade is possible, and none is while the member's lifetime points (which bound the value from above:
+    it counts earned points only, never more than were ever credited) stay below every higher tier's
+    threshold. The member is locked by the caller."""
+    from apps.loyalty.selectors import member_qualifying_value
+    from apps.loyalty.services.tiers import tier_apply  # tiers depend on ledger, not the reverse
+
+    tiers = list(Tier.objects.filter(program_id=member.program_id).order_by("rank"))
+    if not tiers:
+        return
+    if not member.program.tier_window_days and member.tier_downgrade_at is None:
+        current = next((tier for tier in tiers if tier.pk == member.tier_id), None)
+        floor = current.rank if current is not None else -1
+        if all(tier.threshold > member.lifetime for tier in tiers if tier.rank > floor):
+            return
+    now = now or timezone.now()
+    changed = tier_apply(member=member, tiers=tiers, value=member_qualifying_value(member=member, now=now), now=now)
+    if changed:
+        member.save(update_fields=[*changed, "updated_at"])
 
 
 @dataclass(frozen=True)
@@ -338,6 +427,26 @@ class AwardInput:
     reason: str = ""
     idempotency_key: str = ""
     pending_days: int | None = None
+
+
+class AwardRow(NamedTuple):
+    """One award of ``points_award_rows_bulk``: plain values, no model instance (batches of thousands)."""
+
+    member_id: uuid.UUID
+    points: int
+    idempotency_key: str
+    source: str = Source.CAMPAIGN
+    reason: str = ""
+    pending_days: int | None = None
+    campaign_id: uuid.UUID | None = None
+
+
+class MemberRow(NamedTuple):
+    """One customer for ``members_enroll_bulk``; the email may be blank (a customer known by id only)."""
+
+    customer_id: str
+    email: str = ""
+    name: str = ""
 
 
 BALANCE_FIELDS = ("available", "pending", "lifetime", "debt", "last_activity_at", "tier", "tier_achieved_at",
@@ -384,11 +493,109 @@ def _tiers_apply_bulk(members: Sequence[Member], *, now: datetime) -> None:
             tier_apply(member=member, tiers=tiers, value=values[member.pk], now=now)
 
 
-@transaction.atomic
-def points_award_bulk(*, awards: Sequence[AwardInput], actor: Any = None) -> list[LedgerEntry]:
-    """Many awards at once, as that many ``points_award`` calls would (each idempotent on its own key; a key
-    seen again, in the database or earlier in the batch, is a replay), with every member locked once (in id
-    order) and one insert per table. All or nothing: one refused award refuses the batch."""
+def _bound(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Execute with the parameters bound on the server, in binary: Django's psycopg cursor interpolates them
+    into the SQL text, which for arrays of thousands of values costs more (quoting here, parsing there) than
+    the statement itself. Errors are Django's (``IntegrityError``…); the statement is recorded like Django's own
+    when queries are being logged. Returns the rows, if any."""
+    started = time.monotonic()
+    with connection.cursor() as django_cursor:  # django-tenants sets the schema's search path on the way
+        raw = django_cursor.cursor.connection
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, binary=True)
+        rows = cursor.fetchall() if cursor.description is not None else []
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    return rows
+
+
+def _rows_insert(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                 suffix: str = "", **constants: Any) -> list[tuple[Any, ...]]:
+    """``INSERT … SELECT FROM unnest(one array per column)``: one statement whose size and cost grow linearly
+    with the batch, from plain tuples (no model instance, no per-value preparation). Columns not named take
+    ``constants`` or the field's default; rows keep their order (``WITH ORDINALITY``), so sequence ids follow
+    it. ``suffix`` is appended (``ON CONFLICT …``, ``RETURNING …``); returns what RETURNING gave."""
+    if not rows:
+        return []
+    meta = model._meta
+    fields = {field.attname: field for field in meta.concrete_fields}
+    named = [fields[name] for name in columns]
+    fixed = []
+    for field in meta.concrete_fields:
+        if field.attname in columns or (field.primary_key and isinstance(field, AutoField)):
+            continue
+        value = constants[field.attname] if field.attname in constants else field.get_default()
+        if value is None and not field.null:
+            raise ValueError(f"{meta.label}.{field.attname} needs a value")
+        fixed.append((field, value))
+    arrays = [list(column) for column in zip(*rows, strict=True)]
+    aliases = [f"c{index}" for index in range(len(named))]
+    select = [*(f'v."{alias}"' for alias in aliases), *(f"%s::{field.db_type(connection)}" for field, _v in fixed)]
+    target = ", ".join(f'"{field.column}"' for field in [*named, *(field for field, _value in fixed)])
+    unnest = ", ".join(f"%s::{field.db_type(connection)}[]" for field in named)
+    sql = (f'INSERT INTO "{meta.db_table}" ({target}) SELECT {", ".join(select)} '  # noqa: S608 - metadata only
+           f'FROM unnest({unnest}) WITH ORDINALITY AS v({", ".join(aliases)}, ord) ORDER BY v.ord {suffix}')
+    return _bound(sql, [*(value for _field, value in fixed), *arrays])  # in the order they appear
+
+
+@dataclass(slots=True)
+class _Locked:
+    """A member locked by ``points_award_rows_bulk``: balances as plain integers, its program's rules."""
+
+    available: int
+    pending: int
+    lifetime: int
+    debt: int
+    email: str
+    name: str
+    program_id: uuid.UUID
+    program_status: str
+    program_name: str
+    pending_days: int
+    expiration_enabled: bool
+    expiration_months: int
+    tier_basis: str
+    touched: bool = False
+
+    @property
+    def status(self) -> str:  # what ``_require_moving`` reads of a program
+        return self.program_status
+
+
+class _MirrorProgram(NamedTuple):
+    pk: uuid.UUID
+    name: str
+
+
+class _MirrorMember(NamedTuple):
+    pk: uuid.UUID
+    email: str
+    name: str
+    program: _MirrorProgram
+
+
+class _MirrorEntry(NamedTuple):
+    """What the TLP outbox reads of a ledger entry written without a model instance."""
+
+    pk: uuid.UUID
+    kind: str
+    status: str
+    amount: int
+    reason: str
+    member: _MirrorMember
+
+
+ENTRY_COLUMNS = ("id", "program_id", "member_id", "kind", "status", "amount", "balance_after", "debt_change",
+                 "source", "reason", "idempotency_key", "unlock_at", "expires_at", "campaign_id")
+LOCK_SQL = (
+    'SELECT m."id", m."available", m."pending", m."lifetime", m."debt", m."email", m."name", p."id", '
+    'p."status", p."name", p."pending_days", p."expiration_enabled", p."expiration_months", p."tier_basis" '
+    'FROM "loyalty_member" m JOIN "loyalty_program" p ON p."id" = m."program_id" '
+    'WHERE m."id" = ANY(%s) ORDER BY m."id" FOR UPDATE OF m'
+)
+
+
+def _awards_validate(awards: Sequence[Any]) -> None:
     for index, award in enumerate(awards):
         if not isinstance(award.points, int) or isinstance(award.points, bool) or award.points <= 0:
             raise ApplicationError(_("Points must be a positive whole number."), code="invalid",
@@ -399,65 +606,241 @@ def points_award_bulk(*, awards: Sequence[AwardInput], actor: Any = None) -> lis
         if award.source == Source.MANUAL and not award.reason.strip():
             raise ApplicationError(_("A manual adjustment needs a reason."), code="invalid",
                                    fields={"awards": {str(index): [_("Required for manual adjustments.")]}})
-    locked = members_lock(member_ids=[award.member.pk for award in awards])
-    seen = {entry.idempotency_key: entry for entry in
-            LedgerEntry.objects.filter(idempotency_key__in=[award.idempotency_key for award in awards])}
-    now = timezone.now()
-    entries: list[LedgerEntry] = []
-    created: list[LedgerEntry] = []
-    allocations: list[LedgerAllocation] = []
-    for award in awards:
-        member = locked[award.member.pk]
-        if award.idempotency_key in seen:
-            entries.append(_replay_check(seen[award.idempotency_key], member=member, points=award.points))
-            continue
-        manual = award.source == Source.MANUAL
-        _require_moving(member.program, manual=manual)
-        pending_days = award.pending_days if award.pending_days is not None else (
-            0 if manual else member.program.pending_days)
-        entry, settle, allocation = credit_build(
-            member=member, points=award.points, kind=Kind.ADJUST if manual else Kind.EARN, source=award.source,
-            now=now, pending_days=pending_days, reason=award.reason.strip(), actor=actor,
-            idempotency_key=award.idempotency_key)
-        seen[award.idempotency_key] = entry
-        entries.append(entry)
-        created.append(entry)
-        if settle is not None:
-            created.append(settle)
-            allocations.append(allocation)  # type: ignore[arg-type]
-    if created:
-        try:
-            LedgerEntry.objects.bulk_create(created)
-        except IntegrityError as exc:  # a key taken meanwhile by another member's request
-            if _violates(exc, "loyalty_ledgerentry_idempotency_key_key"):
-                raise ConflictError(_("This idempotency key was already used for another request."),
-                                    code="idempotency_key_reused") from exc
-            raise
-        LedgerAllocation.objects.bulk_create(allocations)
-        tlp_outbox_enqueue_ledger_entries(entries=created)
-        touched = list({entry.member_id: entry.member for entry in created}.values())
-        _tiers_apply_bulk(touched, now=now)
-        members_balances_write(members=touched, now=now)
-    for award in awards:
-        _sync(award.member, locked[award.member.pk])
-    return entries
+
+
+def _members_lock_rows(member_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Locked]:
+    """Lock the members' rows in id order (the order every ledger path locks in) and read their balances."""
+    locked = {row[0]: _Locked(*row[1:]) for row in _bound(LOCK_SQL, [list(member_ids)])}
+    if len(locked) != len(member_ids):
+        raise NotFoundError(_("Member not found."), code="member_not_found")
+    return locked
+
+
+def _balances_write(locked: dict[uuid.UUID, _Locked], *, now: datetime) -> None:
+    """Save the touched members' balances: one ``UPDATE … FROM unnest`` of plain values; members of programs
+    whose tiers follow points are loaded (already locked) so their tier is decided as ``points_award`` would."""
+    plain = [(pk, state) for pk, state in locked.items()
+             if state.touched and state.tier_basis != Program.TierBasis.POINTS]
+    tiered = {pk: state for pk, state in locked.items()
+              if state.touched and state.tier_basis == Program.TierBasis.POINTS}
+    if plain:
+        _bound(f'UPDATE "{Member._meta.db_table}" AS m SET "available" = v.a, '  # noqa: S608 - metadata only
+               '"pending" = v.p, "lifetime" = v.l, "debt" = v.d, "last_activity_at" = %s, "updated_at" = %s '
+               'FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) '
+               'AS v(id, a, p, l, d) WHERE m."id" = v.id',
+               [now, now, [pk for pk, _state in plain], [state.available for _pk, state in plain],
+                [state.pending for _pk, state in plain], [state.lifetime for _pk, state in plain],
+                [state.debt for _pk, state in plain]])
+    if tiered:
+        members = list(Member.objects.select_related("program").filter(pk__in=list(tiered)).order_by("pk"))
+        for member in members:
+            state = tiered[member.pk]
+            member.available, member.pending, member.lifetime, member.debt = (
+                state.available, state.pending, state.lifetime, state.debt)
+            member.last_activity_at = now
+        _tiers_apply_bulk(members, now=now)
+        members_balances_write(members=members, now=now)
 
 
 @transaction.atomic
-def points_deduct(*, member: Member, points: int, reason: str, actor: Any = None,
+def points_award_rows_bulk(*, awards: Sequence[AwardRow], actor: Any = None) -> list[uuid.UUID]:
+    """``points_award_bulk`` on plain rows, for batches of thousands: the same promises (each award idempotent on
+    its key, a key seen again — in the database or earlier in the batch — is a replay of the first entry; every
+    member locked once, in id order; debt repaid first; all or nothing), one ledger entry id per award. Writes
+    one statement per table and builds no model instance (but for members of points-based tier programs).
+    Refuses (400) invalid awards, (404) an unknown member, (409) a key used for another request, (422) a
+    program that is not active."""
+    if not awards:
+        return []
+    _awards_validate(awards)
+    now = timezone.now()
+    locked = _members_lock_rows({award.member_id for award in awards})
+    seen: dict[str, tuple[uuid.UUID, uuid.UUID, int]] = {}
+    for key, entry_id, member_id, amount in _bound(
+            'SELECT "idempotency_key", "id", "member_id", "amount" '  # noqa: S608 - metadata only
+            f'FROM "{LedgerEntry._meta.db_table}" WHERE "idempotency_key" = ANY(%s)',
+            [[award.idempotency_key for award in awards]]):
+        seen[key] = (entry_id, member_id, amount)
+    expiry: dict[uuid.UUID, datetime | None] = {}
+    ids: list[uuid.UUID] = []
+    rows: list[tuple[Any, ...]] = []
+    allocations: list[tuple[uuid.UUID, uuid.UUID, int]] = []
+    for award in awards:
+        state = locked[award.member_id]
+        replay = seen.get(award.idempotency_key)
+        if replay is not None:
+            if replay[1] != award.member_id or abs(replay[2]) != award.points:
+                raise ConflictError(_("This idempotency key was already used for a different request."),
+                                    code="idempotency_key_reused")
+            ids.append(replay[0])
+            continue
+        manual = award.source == Source.MANUAL
+        _require_moving(state, manual=manual)  # type: ignore[arg-type] - reads .status only
+        pending_days = award.pending_days if award.pending_days is not None else (0 if manual else state.pending_days)
+        if state.program_id not in expiry:
+            expiry[state.program_id] = (add_months(now, state.expiration_months) if state.expiration_enabled
+                                        else None)
+        points, pending = award.points, pending_days > 0
+        state.lifetime += points
+        if pending:
+            state.pending += points
+        else:
+            state.available += points
+        state.touched = True
+        entry_id = uuid.uuid4()
+        rows.append((entry_id, state.program_id, award.member_id, Kind.ADJUST if manual else Kind.EARN,
+                     Status.PENDING if pending else Status.ACTIVE, points, state.available, 0, award.source,
+                     award.reason.strip(), award.idempotency_key, now + timedelta(days=pending_days) if pending
+                     else None, expiry[state.program_id], award.campaign_id))
+        repay = 0 if pending else min(state.debt, points)
+        if repay > 0:  # debt is repaid from the first points that become available (as ``credit_build``)
+            state.available -= repay
+            state.debt -= repay
+            settle_id = uuid.uuid4()
+            rows.append((settle_id, state.program_id, award.member_id, Kind.DEBT_SETTLE, Status.ACTIVE, -repay,
+                         state.available, -repay, Source.REFUND, "debt repayment", None, None, None, None))
+            allocations.append((settle_id, entry_id, repay))
+        seen[award.idempotency_key] = (entry_id, award.member_id, points)
+        ids.append(entry_id)
+    if not rows:
+        return ids
+    try:
+        _rows_insert(LedgerEntry, ENTRY_COLUMNS, rows, created_at=now, updated_at=now, status_changed_at=now,
+                     occurred_at=now, actor_id=getattr(actor, "pk", None))
+    except IntegrityError as exc:  # a key taken meanwhile by another member's request
+        if _violates(exc, "loyalty_ledgerentry_idempotency_key_key"):
+            raise ConflictError(_("This idempotency key was already used for another request."),
+                                code="idempotency_key_reused") from exc
+        raise
+    if allocations:
+        _rows_insert(LedgerAllocation, ("spend_id", "award_id", "points"), allocations)
+    _mirror(rows, locked)
+    _balances_write(locked, now=now)
+    return ids
+
+
+def _mirror(rows: list[tuple[Any, ...]], locked: dict[uuid.UUID, _Locked]) -> None:
+    """Queue the TLP mirror of the written entries, in ledger order (nothing is built without a TLP
+    configuration)."""
+    from apps.tlp.selectors import tlp_configuration_active
+
+    if tlp_configuration_active() is None:
+        return
+    members: dict[uuid.UUID, _MirrorMember] = {}
+    entries = []
+    for row in rows:  # ENTRY_COLUMNS
+        member = members.get(row[2])
+        if member is None:
+            state = locked[row[2]]
+            member = members[row[2]] = _MirrorMember(row[2], state.email, state.name,
+                                                     _MirrorProgram(row[1], state.program_name))
+        entries.append(_MirrorEntry(row[0], row[3], row[4], row[5], row[9], member))
+    tlp_outbox_enqueue_ledger_entries(entries=entries)
+
+
+@transaction.atomic
+def points_award_bulk(*, awards: Sequence[AwardInput], actor: Any = None) -> list[LedgerEntry]:
+    """Many awards at once, as that many ``points_award`` calls would (each idempotent on its own key; a key
+    seen again, in the database or earlier in the batch, is a replay), with every member locked once (in id
+    order) and one insert per table. All or nothing: one refused award refuses the batch. The callers'
+    member instances get the new balances."""
+    _awards_validate(awards)
+    ids = points_award_rows_bulk(actor=actor, awards=[
+        AwardRow(member_id=award.member.pk, points=award.points, idempotency_key=award.idempotency_key,
+                 source=award.source, reason=award.reason, pending_days=award.pending_days) for award in awards])
+    entries = LedgerEntry.objects.in_bulk(list(set(ids)))
+    fresh = Member.objects.in_bulk(list({award.member.pk for award in awards}))
+    for award in awards:
+        _sync(award.member, fresh[award.member.pk])
+    return [entries[entry_id] for entry_id in ids]
+
+
+def _referral_codes(count: int) -> list[str]:
+    from apps.loyalty.services.programs import REFERRAL_ALPHABET, REFERRAL_CODE_LENGTH
+
+    size = len(REFERRAL_ALPHABET)  # 32: a byte modulo 32 is uniform
+    raw = secrets.token_bytes(count * REFERRAL_CODE_LENGTH)
+    return ["".join(REFERRAL_ALPHABET[byte % size] for byte in raw[start:start + REFERRAL_CODE_LENGTH])
+            for start in range(0, len(raw), REFERRAL_CODE_LENGTH)]
+
+
+@transaction.atomic
+def members_enroll_bulk(*, program: Program, members: Sequence[MemberRow]) -> list[uuid.UUID]:
+    """Enrol many customers from plain rows, for batches of thousands: one member id per row, in order; a
+    customer already enrolled keeps their member, unchanged (``member_enroll``'s promise), and a concurrent
+    enrolment is found, not duplicated. One ``INSERT … ON CONFLICT DO NOTHING``, no model instance. A program
+    with sign-up earn rules or tiers goes through ``members_import``, which runs them (and needs emails).
+    Refuses (422) a draft program, (400) a row without a customer id or with an invalid email."""
+    from apps.loyalty.services.programs import MemberInput, members_import
+
+    if program.status == Program.Status.DRAFT:
+        raise UnprocessableError(_("Members cannot join a draft program."), code="program_not_active")
+    rows: dict[str, MemberRow] = {}
+    errors: dict[str, list[str]] = {}
+    for index, row in enumerate(members):
+        customer_id, email = (row.customer_id or "").strip(), (row.email or "").strip().lower()
+        problems = []
+        if not customer_id or len(customer_id) > 100:
+            problems.append(_("A customer id of at most 100 characters is required."))
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                problems.append(_("Enter a valid email address."))
+        if problems:
+            errors[str(index)] = problems
+        rows.setdefault(customer_id, MemberRow(customer_id, email, (row.name or "").strip()[:200]))
+    if errors:
+        raise ApplicationError(_("The data is not valid."), code="invalid", fields={"members": errors})
+    if not rows:
+        return []
+    from apps.loyalty.models import EarnRule
+
+    if Tier.objects.filter(program=program).exists() or EarnRule.objects.filter(
+            program=program, event=EarnRule.Event.SIGNUP, is_active=True).exists():
+        enrolled = members_import(program=program, members=[
+            MemberInput(customer_id=row.customer_id, email=row.email, name=row.name) for row in rows.values()])
+        by_customer = {member.customer_id: member.pk for member in enrolled}
+        return [by_customer[(row.customer_id or "").strip()] for row in members]
+    found: dict[str, uuid.UUID] = {}
+    now = timezone.now()
+    for attempt in range(6):
+        found.update(_bound(f'SELECT "customer_id", "id" FROM "{Member._meta.db_table}" '  # noqa: S608
+                            'WHERE "program_id" = %s AND "customer_id" = ANY(%s)',
+                            [program.pk, [key for key in rows if key not in found]]))
+        missing = [row for key, row in rows.items() if key not in found]
+        if not missing:
+            break
+        if attempt == 5:  # pragma: no cover - five referral code collisions in a row
+            raise ConflictError(_("Could not generate a unique referral code. Please retry."),
+                                code="code_collision")
+        # ON CONFLICT DO NOTHING: a customer enrolled meanwhile, or (32^8 codes) a referral code taken: the
+        # next round finds the first and draws new codes for the second.
+        inserted = _rows_insert(
+            Member, ("id", "customer_id", "email", "name", "referral_code"),
+            [(uuid.uuid4(), row.customer_id, row.email, row.name, code)
+             for row, code in zip(missing, _referral_codes(len(missing)), strict=True)],
+            suffix='ON CONFLICT DO NOTHING RETURNING "customer_id", "id"',
+            program_id=program.pk, created_at=now, updated_at=now, enrolled_at=now, last_activity_at=now)
+        found.update(inserted)
+    return [found[(row.customer_id or "").strip()] for row in members]
+
+@transaction.atomic
+def points_deduct(*, member: Member | MemberRef, points: int, reason: str, actor: Any = None,
                   idempotency_key: str) -> LedgerEntry:
     """Take points off a member (a manual negative adjustment, oldest-expiry-first). Refuses (422) more
     than the available balance: a deduction never creates debt. Idempotent on ``idempotency_key``."""
+    locked = member_lock_for_write(member=member)  # an unknown customer is a 404 first
     _positive(points)
     if not reason.strip():
         raise ApplicationError(_("A deduction needs a reason."), code="invalid", fields={"reason": [_("Required.")]})
-    locked = member_lock(member_id=member.pk)
     existing = entry_for_key(idempotency_key=idempotency_key)
     if existing:
-        return _replay_check(existing, member=locked, points=points)
+        return _replayed(existing, member=locked, points=points)
     _require_moving(locked.program, manual=True)
-    entry = debit_write(member=locked, points=points, kind=Kind.ADJUST, source=Source.MANUAL,
-                        reason=reason.strip(), actor=actor, idempotency_key=idempotency_key)
+    with tlp_configuration_memo(active=locked.tlp_active):
+        entry = debit_write(member=locked, points=points, kind=Kind.ADJUST, source=Source.MANUAL,
+                            reason=reason.strip(), actor=actor, idempotency_key=idempotency_key)
     _save_balances(locked)
     _sync(member, locked)
     return entry
@@ -638,9 +1021,10 @@ def points_reverse(*, entry: LedgerEntry | None = None, entry_id: uuid.UUID | No
     return result.entry
 
 
-def _sync(target: Member, source: Member) -> None:
-    """Reflect the locked copy's balances on the caller's instance, so it is not left stale."""
-    if target is source:
+def _sync(target: Member | MemberRef, source: Member) -> None:
+    """Reflect the locked copy's balances on the caller's instance, so it is not left stale (a MemberRef has
+    none)."""
+    if target is source or not isinstance(target, Member):
         return
     for field in ("available", "pending", "lifetime", "debt", "last_activity_at", "tier_id", "tier_achieved_at",
                   "tier_downgrade_at", "purchase_count"):

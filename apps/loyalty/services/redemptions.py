@@ -13,9 +13,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.compiled_query import row_insert
 from apps.core.errors import ApplicationError, ConflictError, NotFoundError, UnprocessableError
 from apps.loyalty.models import LedgerEntry, Member, Program, Redemption, Reward
 from apps.loyalty.services.ledger import (
+    MemberRef,
     _positive,
     _require_moving,
     _save_balances,
@@ -23,8 +25,10 @@ from apps.loyalty.services.ledger import (
     debit_write,
     entry_for_key,
     member_lock,
+    member_lock_for_write,
 )
 from apps.tlp.services import tlp_outbox_enqueue_ledger_entry
+from apps.tlp.services.outbox import tlp_configuration_memo
 
 # Unambiguous: no 0/O, 1/I.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -38,11 +42,13 @@ def code_generate(*, length: int = 12) -> str:
 def _redemption_create(**fields: Any) -> Redemption:
     """Insert a redemption with a fresh code. A collision (60 bits: about never) is a retryable 409; no
     savepoint, so the caller's transaction is rolled back."""
+    redemption = Redemption(code=code_generate(), **fields)
     try:
-        return Redemption.objects.create(code=code_generate(), **fields)
+        row_insert(redemption)  # Redemption.objects.create(), in one prepared INSERT (apps/core/compiled_query.py)
     except IntegrityError as exc:
         raise ConflictError(_("Could not generate a unique reward code. Please retry."),
                             code="code_collision") from exc
+    return redemption
 
 
 def _reward_check(*, reward: Reward, program: Program, now: datetime) -> None:
@@ -65,7 +71,7 @@ def points_value(*, program: Program, points: int) -> Decimal:
 
 
 @transaction.atomic
-def redemption_reserve(*, member: Member, reward: Reward | None = None, points: int | None = None,
+def redemption_reserve(*, member: Member | MemberRef, reward: Reward | None = None, points: int | None = None,
                        idempotency_key: str, actor: Any = None, now: datetime | None = None) -> Redemption:
     """Hold the points (and one unit of a limited reward) for a redemption. Refuses: not enough points
     (422 insufficient_points), below the program minimum (422), out of stock (409), inactive or expired
@@ -74,17 +80,17 @@ def redemption_reserve(*, member: Member, reward: Reward | None = None, points: 
                    now=now or timezone.now(), complete=False)
 
 
-def _redeem(*, member: Member, reward: Reward | None, points: int | None, idempotency_key: str, actor: Any,
-            now: datetime, complete: bool) -> Redemption:
+def _redeem(*, member: Member | MemberRef, reward: Reward | None, points: int | None, idempotency_key: str,
+            actor: Any, now: datetime, complete: bool) -> Redemption:
+    locked = member_lock_for_write(member=member)  # an unknown customer is a 404 first
     if reward is None and points is None:
         raise ApplicationError(_("Give a reward or a number of points."), code="invalid",
                                fields={"reward": [_("A reward or points are required.")]})
     if points is not None:
         _positive(points)
-    locked = member_lock(member_id=member.pk)
     existing = entry_for_key(idempotency_key=idempotency_key)
     if existing is not None:
-        if existing.member_id != member.pk or existing.redemption_id is None:
+        if existing.member_id != locked.pk or existing.redemption_id is None:
             raise ConflictError(_("This idempotency key was already used for a different request."),
                                 code="idempotency_key_reused")
         return Redemption.objects.select_related("member", "reward").get(pk=existing.redemption_id)
@@ -122,11 +128,12 @@ def _redeem(*, member: Member, reward: Reward | None, points: int | None, idempo
         hold_expires_at=None if complete else now + timedelta(minutes=program.reservation_minutes),
     )
     if points:
-        debit_write(member=locked, points=points, kind=LedgerEntry.Kind.REDEEM,
-                    source=LedgerEntry.Source.REDEMPTION, now=now,
-                    status=Status.ACTIVE if complete else Status.PENDING, reward=reward,
-                    redemption=redemption, actor=actor, idempotency_key=idempotency_key,
-                    reason=reward.name if reward is not None else "")
+        with tlp_configuration_memo(active=locked.tlp_active):
+            debit_write(member=locked, points=points, kind=LedgerEntry.Kind.REDEEM,
+                        source=LedgerEntry.Source.REDEMPTION, now=now,
+                        status=Status.ACTIVE if complete else Status.PENDING, reward=reward,
+                        redemption=redemption, actor=actor, idempotency_key=idempotency_key,
+                        reason=reward.name if reward is not None else "")
         _save_balances(locked)
     if reward is not None and reward.stock_limited:
         reward.stock_available -= 1
@@ -176,13 +183,14 @@ def redemption_cancel(*, redemption: Redemption, reason: str = "", now: datetime
         return current
     if current.status == Redemption.Status.COMPLETED:
         raise ConflictError(_("A completed redemption cannot be cancelled."), code="redemption_completed")
-    for entry in current.ledger.filter(status=Status.PENDING):
-        restored = entry.allocations.filter(award__status=Status.ACTIVE).aggregate(
-            total=Coalesce(Sum("points"), 0))["total"]
-        entry.status, entry.status_changed_at = Status.CANCELLED, now
-        entry.save(update_fields=["status", "status_changed_at", "updated_at"])
-        tlp_outbox_enqueue_ledger_entry(entry=entry, points=restored)
-        member.available += restored
+    with tlp_configuration_memo():  # the TLP switch read once, however many entries come back
+        for entry in current.ledger.filter(status=Status.PENDING):
+            restored = entry.allocations.filter(award__status=Status.ACTIVE).aggregate(
+                total=Coalesce(Sum("points"), 0))["total"]
+            entry.status, entry.status_changed_at = Status.CANCELLED, now
+            entry.save(update_fields=["status", "status_changed_at", "updated_at"])
+            tlp_outbox_enqueue_ledger_entry(entry=entry, points=restored)
+            member.available += restored
     member.last_activity_at = now
     _save_balances(member)
     if current.reward is not None and current.reward.stock_limited:
@@ -196,7 +204,7 @@ def redemption_cancel(*, redemption: Redemption, reason: str = "", now: datetime
 
 
 @transaction.atomic
-def points_redeem(*, member: Member, reward: Reward | None = None, points: int | None = None,
+def points_redeem(*, member: Member | MemberRef, reward: Reward | None = None, points: int | None = None,
                   idempotency_key: str, actor: Any = None) -> Redemption:
     """Redeem at once (the Category 1 ``POST /points/redeem``): what a reservation completed in the same
     transaction would leave, written directly. Same refusals and idempotency as ``redemption_reserve``."""

@@ -18,10 +18,14 @@ Delivering (:func:`tlp_outbox_deliver`, run by the ``tlp.outbox_deliver`` task a
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +48,7 @@ from apps.tlp.client import (
     TLPUnavailable,
     TLPValidationError,
 )
-from apps.tlp.models import TLPEntity, TLPOutbox
+from apps.tlp.models import TLPConfiguration, TLPEntity, TLPOutbox
 from apps.tlp.selectors import tlp_configuration_active, tlp_entity_map
 from apps.tlp.services.configuration import tlp_client_build, tlp_configuration_record
 
@@ -63,6 +67,43 @@ def _setting(name: str, default: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------------------ enqueue
+@dataclass
+class _Switch:
+    active: bool | None
+
+
+_switch: ContextVar[_Switch | None] = ContextVar("tlp_configuration_memo", default=None)
+
+
+def tlp_active_expression() -> Exists:
+    """Whether TLP mirroring is on, as an SQL expression: a ledger service reads it in the statement that locks
+    the member (annotated), instead of one more query per entry, and hands it to ``tlp_configuration_memo``."""
+    return Exists(TLPConfiguration.objects.filter(is_active=True))
+
+
+@contextmanager
+def tlp_configuration_memo(*, active: bool | None = None) -> Iterator[None]:
+    """Within the block (a service call, inside its transaction) the TLP switch is read at most once, however
+    many entries it writes: ``active`` when the caller read it already in one of its own statements, else at
+    the first enqueue. A block inside another keeps the outer one's answer. Outside any block every enqueue
+    reads it."""
+    outer = _switch.get()
+    token = _switch.set(_Switch(active if active is not None else (outer.active if outer else None)))
+    try:
+        yield
+    finally:
+        _switch.reset(token)
+
+
+def _tlp_active() -> bool:
+    switch = _switch.get()
+    if switch is None:
+        return tlp_configuration_active() is not None
+    if switch.active is None:
+        switch.active = tlp_configuration_active() is not None
+    return switch.active
+
+
 def _payload_check(operation: str, payload: Mapping[str, Any]) -> None:
     problems: dict[str, list[str]] = {}
     if operation in TRANSACTION_OPERATIONS:
@@ -90,7 +131,7 @@ def tlp_outbox_enqueue(*, operation: str, payload: Mapping[str, Any], member_key
     configuration. Enqueuing the same ``idempotency_key`` again returns the existing row."""
     if not connection.in_atomic_block:
         raise RuntimeError("tlp_outbox_enqueue must run inside the transaction of the change it mirrors")
-    if tlp_configuration_active() is None:
+    if not _tlp_active():
         return None
     _payload_check(operation, payload)
     row, created = TLPOutbox.objects.get_or_create(
@@ -162,25 +203,56 @@ def tlp_outbox_enqueue_ledger_entry(*, entry: Any, points: int | None = None) ->
     return None if row is None else tlp_outbox_enqueue(**row)
 
 
-def tlp_outbox_enqueue_ledger_entries(*, entries: Sequence[Any]) -> int:
-    """The bulk form, for entries written with ``bulk_create``: one configuration check and one insert, in the
-    caller's transaction; rows keep the entries' order, so each member's calls go out in ledger order.
-    Entries already queued are skipped. Returns how many rows it queued."""
+def _member_upsert_row(member: Any) -> dict[str, Any]:
+    """A loyalty member's TLP member, created (or updated) explicitly: keyed by what it says, so an unchanged
+    member is queued once and a changed email or name once more."""
+    email, name = (member.email or "").strip(), (member.name or "").strip()
+    member_key = ledger_member_key(member.pk)
+    digest = hashlib.sha256(f"{email}\x00{name}".encode()).hexdigest()[:16]
+    return {"operation": Operation.MEMBER_UPSERT, "payload": {"member": {"email": email, "name": name}},
+            "member_key": member_key, "idempotency_key": f"member-upsert:{member_key}:{digest}",
+            "source_type": "loyalty.member", "source_id": str(member.pk)}
+
+
+OUTBOX_INSERT = (
+    'INSERT INTO "tlp_tlpoutbox" ("operation", "payload", "member_key", "idempotency_key", '
+    '"source_type", "source_id", "status", "attempts", "next_attempt_at", "last_error", "created_at", "updated_at") '
+    'SELECT v.operation, v.payload::jsonb, v.member_key, v.idempotency_key, v.source_type, v.source_id, %s, 0, '
+    '%s, \'\', %s, %s FROM unnest(%s::varchar[], %s::text[], %s::varchar[], %s::varchar[], %s::varchar[], '
+    '%s::varchar[]) WITH ORDINALITY AS v(operation, payload, member_key, idempotency_key, source_type, '
+    'source_id, ord) ORDER BY v.ord ON CONFLICT ("idempotency_key") DO NOTHING RETURNING "id"'
+)
+
+
+def tlp_outbox_enqueue_ledger_entries(*, entries: Sequence[Any] = (), members: Sequence[Any] = ()) -> int:
+    """The bulk form, for entries written in bulk (model instances, or plain rows with the attributes
+    ``_ledger_row`` reads): one configuration check and one ``INSERT … SELECT FROM unnest`` in the caller's
+    transaction; rows keep the entries' order, so each member's calls go out in ledger order. ``members``
+    (anything with ``pk``, ``email`` and ``name``) are loyalty members whose TLP member is created or updated
+    explicitly, queued ahead of the entries: a campaign participant gets their TLP member when they join, not
+    on their first points. Rows already queued are skipped. Returns how many rows it queued."""
     if not connection.in_atomic_block:
         raise RuntimeError("tlp_outbox_enqueue_ledger_entries must run inside the transaction that wrote them")
-    if not entries or tlp_configuration_active() is None:
+    if (not entries and not members) or tlp_configuration_active() is None:
         return 0
-    now = timezone.now()
-    rows = []
+    rows = [_member_upsert_row(member) for member in members]
     for entry in entries:
         row = _ledger_row(entry, None)
         if row is not None:
             _payload_check(row["operation"], row["payload"])
-            rows.append(TLPOutbox(**row, next_attempt_at=now))
-    created = TLPOutbox.objects.bulk_create(rows, ignore_conflicts=True)
+            rows.append(row)
+    if not rows:
+        return 0
+    now = timezone.now()
+    columns = [[row[name] for row in rows] for name in ("operation", "payload", "member_key", "idempotency_key",
+                                                          "source_type", "source_id")]
+    columns[1] = [json.dumps(payload) for payload in columns[1]]
+    with connection.cursor() as cursor:
+        cursor.execute(OUTBOX_INSERT, [Status.PENDING, now, now, now, *columns])
+        created = len(cursor.fetchall())
     if created and _setting("TLP_OUTBOX_KICK", True):
         transaction.on_commit(_kick)
-    return len(created)
+    return created
 
 
 # ------------------------------------------------------------------------------------------ deliver
