@@ -1,7 +1,9 @@
 """The seed's Premium Line campaign on the demo workspace's own sales database, end to end: schema analysis ->
 rule document (from the campaign written in Portuguese) -> approval (TLP provisioning when configured) ->
-one execution -> points; then the salespeople imported as participants, the demo participant linked to the
-best Premium Line seller. Called by ``manage.py demo`` inside the tenant's schema; idempotent.
+one execution -> points; then the demo participant linked to the best Premium Line seller and the other
+salespeople imported as participants. Each participant's loyalty member (and TLP member) carries their real
+email as soon as it is known (ana@acme.test for the seller ana is linked to, the sales database's email for
+the others), never a placeholder. Called by ``manage.py demo`` inside the tenant's schema; idempotent.
 
 The customer database here is a local SQLite file: allowed only on this path (``allow_sqlite``), never
 through the API.
@@ -21,7 +23,7 @@ from apps.accounts.selectors import user_get_by_email
 from apps.campaigns.execution import campaign_execute
 from apps.campaigns.models import Campaign, CampaignExecution
 from apps.campaigns.participant_import import participants_import_source
-from apps.campaigns.participant_services import campaign_participant_link
+from apps.campaigns.participant_services import campaign_participant_link, participants_members_ensure
 from apps.campaigns.services import campaign_approve, campaign_connection_set, campaign_create, campaign_submit
 from apps.core.errors import ApplicationError
 from apps.rules.selectors import schema_mapping_dict, source_schema_get_by_name
@@ -114,4 +116,7 @@ def campaign_demo_seed(*, sales_db_path: str, language: str = "pt-br") -> DemoCa
             campaign_participant_link(campaign=campaign, participant_key=linked, user=ana)
     if execution is not None and campaign.participants.filter(user__isnull=True).exists():
         participants_import_source(campaign=campaign)
+    # Linking and importing give the members their real emails; this also mends a demo seeded before they did.
+    participants_members_ensure(campaign=campaign, participants=list(
+        campaign.participants.filter(user__isnull=False).select_related("user")))
     return DemoCampaign(campaign=campaign, created=created, execution=execution, linked_salesperson=linked)

@@ -3,40 +3,49 @@ owed, exactly once.
 
 1. The frozen participants query runs read-only with a statement timeout (``apps.rules.source_db``); the
    DSN is decrypted here, in the worker.
-2. One transaction, under the campaign's row lock, does the rest: participants upserted (each a member of the
-   campaign's loyalty program, keyed by the salesperson id), a progress snapshot per participant, and the
-   allocation. A failure anywhere rolls back all of it; the execution row (written before) records the error.
+2. One transaction, under the campaign's row lock, does the rest: new participants join (each a member of the
+   campaign's loyalty program keyed by the salesperson id, and a TLP member queued through the outbox), the
+   allocation, participants whose progress changed and their progress snapshots. A failure anywhere rolls back
+   all of it; the execution row (written before) records the error.
 3. Points owed per participant and goal are what the rules pay now (the highest threshold reached, plus
    continuous accrual, within the per-participant cap); minus what was already allocated for that goal (over
-   every rule version), the difference is awarded through ``points_award_bulk`` with the idempotency key
+   every rule version), the difference is awarded through the ledger's bulk award with the idempotency key
    ``campaign:<id>:p:<participant>:g:<goal>:n<allocations so far>:to<level>:v<version>`` — the level reached
    is the threshold: running again finds nothing owed, and a replayed key is a no-op in the ledger too.
 4. Retroactive changes (a returned order lowering attainment below a paid threshold): policy ``hold`` (the
    default) never takes points back; the shortfall is held against future points, which resume only once
-   attainment pays more than was already paid. Policy ``clawback`` deducts the shortfall (at most the member's
-   available balance: a claw-back never creates debt).
+   attainment pays more than was already paid. Policy ``clawback`` reverses the goal's awards in the ledger:
+   what the member still has is taken back, the rest is recorded as the member's debt, which the ledger repays
+   from their next points first (``unrecovered`` on the allocation and the execution).
 5. Regional goals: the SQL pays each eligible participant of a region that reached the target; the campaign's
    ``regional_award_policy`` then decides (``all_eligible``, the default: every one of them, whatever their
    own share; ``contributors_only``: those whose own attainment is above zero; ``none``: nobody). An
    ineligible participant earns nothing.
 
-No query runs per participant: participants, members, allocations so far, snapshots and awards are read and
-written in bulk. Progress is pushed on commit to ``campaign:<id>`` and each linked user's ``user:<id>``.
+No query runs per participant, and no model instance is built per participant: participants, members,
+allocations so far, awards, snapshots are read and written in bulk from plain tuples (COPY, or one
+``INSERT/UPDATE … unnest``). A participant whose query row and rules are those of their last change (the
+``progress_digest`` fingerprint) and who is owed nothing new is not written again, and gets no new snapshot:
+the history holds one snapshot per change, not per run. Progress is pushed on commit to ``campaign:<id>``,
+and to ``user:<id>`` of each linked participant whose progress or points changed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+import hashlib
 import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -54,21 +63,32 @@ from apps.campaigns.selectors import campaign_running_version, campaign_source_d
 from apps.core.errors import ConflictError
 from apps.core.jobs import job_error_text
 from apps.core.live import campaign_topic, live_broadcast, user_topic
-from apps.loyalty.selectors import member_list, program_resolve
-from apps.loyalty.services import AwardInput, MemberInput, members_import, points_award_bulk, points_deduct
+from apps.loyalty.selectors import program_resolve
+from apps.loyalty.services import points_reverse
+from apps.loyalty.services.ledger import AwardRow, MemberRow, members_enroll_bulk, points_award_rows_bulk
 from apps.rules.source_db import source_fetch
+from apps.tlp.services import tlp_outbox_enqueue_ledger_entries
 
 logger = logging.getLogger(__name__)
-PLACEHOLDER_EMAIL_DOMAIN = "participants.invalid"  # RFC 2606: never delivered
 
 
 @dataclass
 class ExecutionStats:
     participants: int = 0
+    eligible: int = 0
+    changed: int = 0
     allocated: int = 0
     held: int = 0
     clawed_back: int = 0
-    summary: dict[str, Any] = field(default_factory=dict)
+    unrecovered: int = 0
+
+
+class MemberRef(NamedTuple):
+    """A loyalty member as the TLP outbox reads it (to create or update its TLP member)."""
+
+    pk: uuid.UUID
+    email: str
+    name: str
 
 
 def params_encode(params: list[Any]) -> list[dict[str, Any]]:
@@ -120,7 +140,7 @@ def campaign_execute(*, campaign: Campaign, trigger: str = CampaignExecution.Tri
                                      timeout_ms=_timeout_ms())
         execution.query_ms = int((time.perf_counter() - started) * 1000)
         execution.rows_scanned = len(rows)
-        with transaction.atomic():
+        with transaction.atomic(), _no_gc_pauses():
             stats = _apply(campaign=campaign, version=version, execution=execution, columns=columns, rows=rows)
     except Exception as exc:  # recorded, never half-applied: the allocation transaction rolled back
         logger.warning("campaign %s execution %s failed: %s", campaign.pk, execution.pk, job_error_text(exc))
@@ -129,12 +149,26 @@ def campaign_execute(*, campaign: Campaign, trigger: str = CampaignExecution.Tri
         _finish(execution, started)
         return execution
     execution.status = CampaignExecution.Status.SUCCEEDED
-    execution.participants_updated = stats.participants
+    execution.participants_updated = stats.changed
     execution.points_allocated = stats.allocated
     execution.points_held = stats.held
     execution.points_clawed_back = stats.clawed_back
+    execution.points_unrecovered = stats.unrecovered
     _finish(execution, started)
     return execution
+
+
+@contextlib.contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """The allocation builds tens of thousands of short-lived tuples and dicts, which trigger Python's cyclic
+    garbage collector over and over (each pass walks every live object of the worker); it runs once after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _finish(execution: CampaignExecution, started: float) -> None:
@@ -147,42 +181,96 @@ def _number(value: Any) -> Decimal:
     return Decimal(str(value)) if value is not None else Decimal(0)
 
 
-def _goal_points(document: dict[str, Any], row: dict[str, Any]) -> dict[str, int]:
-    """Per goal, the points the rules pay now; a per-participant cap (in ``points_total``) trims the last goals
-    first."""
-    points = {goal["id"]: int(row.get(f"{goal['id']}_points") or 0) for goal in document["goals"]}
-    total = int(row.get("points_total") or 0)
-    excess = sum(points.values()) - total
-    for goal_id in reversed(list(points)):
-        if excess <= 0:
-            break
-        cut = min(excess, points[goal_id])
-        points[goal_id] -= cut
-        excess -= cut
-    return points
+def _text(value: Any) -> str:
+    """A number as progress stores it: PostgreSQL's decimals as they are, floats (SQLite) through Decimal."""
+    return str(value) if isinstance(value, Decimal) else str(_number(value))
 
 
-def _regional_policy_apply(campaign: Campaign, document: dict[str, Any], row: dict[str, Any],
-                           points: dict[str, int]) -> dict[str, int]:
-    """The campaign's regional award policy on what the SQL pays for region goals (it pays every eligible
-    participant of a region that reached the target): ``none`` pays nothing; ``contributors_only`` pays only a
-    participant whose own attainment is above zero — read from the individual goal with the same metric and
-    filters, else from every individual goal (no individual goal: nobody contributed)."""
-    policy = campaign.regional_award_policy
-    if policy == Campaign.RegionalAwardPolicy.ALL_ELIGIBLE:
-        return points
-    individual = [goal for goal in document["goals"] if goal["scope"] == "individual"]
-    for goal in document["goals"]:
-        if goal["scope"] != "region" or not points.get(goal["id"]):
-            continue
-        if policy == Campaign.RegionalAwardPolicy.CONTRIBUTORS_ONLY:
-            same = [g for g in individual if g.get("metric") == goal.get("metric")
-                    and g.get("filters") == goal.get("filters")]
-            own = sum(_number(row.get(f"{g['id']}_attained")) for g in (same or individual))
-            if own > 0:
+class _Rules:
+    """A rule version's reading of the query's rows (plain tuples, by column position)."""
+
+    def __init__(self, campaign: Campaign, version: CampaignRuleVersion, columns: list[str]) -> None:
+        index = {name: position for position, name in enumerate(columns)}
+        self.goals = version.document["goals"]
+        self.key = index["participant_id"]
+        self.eligible = index.get("eligible")
+        self.reason = index.get("ineligible_reason")
+        self.region = index.get("region")
+        self.total = index.get("points_total")
+        self.points = [(goal["id"], index.get(f"{goal['id']}_points")) for goal in self.goals]
+        self.attained = {goal["id"]: index.get(f"{goal['id']}_attained") for goal in self.goals}
+        self.percent = {goal["id"]: index.get(f"{goal['id']}_percent") for goal in self.goals}
+        self.policy = campaign.regional_award_policy
+        # What makes a participant's progress and allocation: the rules (version, policies) and their row.
+        self.salt = f"{version.pk}:{self.policy}:{campaign.retroactive_policy}:"
+        individual = [goal for goal in self.goals if goal["scope"] == "individual"]
+        # Per region goal, the individual goals whose attainment makes a contributor (contributors_only): the
+        # one with the same metric and filters, else every individual goal.
+        self.contribution = {
+            goal["id"]: [self.attained[g["id"]] for g in (
+                [g for g in individual if g.get("metric") == goal.get("metric")
+                 and g.get("filters") == goal.get("filters")] or individual)]
+            for goal in self.goals if goal["scope"] == "region"}
+
+    @staticmethod
+    def at(row: tuple[Any, ...], position: int | None) -> Any:
+        return row[position] if position is not None else None
+
+    def digest(self, row: tuple[Any, ...]) -> str:
+        return hashlib.md5((self.salt + repr(row)).encode(), usedforsecurity=False).hexdigest()
+
+    def is_eligible(self, row: tuple[Any, ...]) -> bool:
+        return bool(int(self.at(row, self.eligible) or 0))
+
+    def owed(self, row: tuple[Any, ...]) -> dict[str, int]:
+        """Per goal, the points the rules pay now: the SQL's, within the per-participant cap (in
+        ``points_total``, trimming the last goals first), after the regional award policy."""
+        points = {goal_id: int(self.at(row, position) or 0) for goal_id, position in self.points}
+        excess = sum(points.values()) - int(self.at(row, self.total) or 0)
+        for goal_id in reversed(list(points)):
+            if excess <= 0:
+                break
+            cut = min(excess, points[goal_id])
+            points[goal_id] -= cut
+            excess -= cut
+        if self.policy == Campaign.RegionalAwardPolicy.ALL_ELIGIBLE:
+            return points
+        for goal_id, positions in self.contribution.items():
+            if not points.get(goal_id):
                 continue
-        points[goal["id"]] = 0
-    return points
+            if self.policy == Campaign.RegionalAwardPolicy.CONTRIBUTORS_ONLY and sum(
+                    (_number(self.at(row, position)) for position in positions), Decimal(0)) > 0:
+                continue
+            points[goal_id] = 0
+        return points
+
+    def goals_progress(self, row: tuple[Any, ...], owed: dict[str, int]) -> dict[str, dict[str, Any]]:
+        return {goal["id"]: {"attained": _text(self.at(row, self.attained[goal["id"]])),
+                             "percent": _text(self.at(row, self.percent[goal["id"]])),
+                             "target": goal["target"], "scope": goal["scope"], "points": owed[goal["id"]]}
+                for goal in self.goals}
+
+
+class _Known(NamedTuple):
+    """A participant as an execution reads it: plain values, no model instance."""
+
+    id: uuid.UUID
+    member_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    email: str
+    name: str
+    digest: str
+    points_allocated: int
+    points_held: int
+
+
+class _Claw(NamedTuple):
+    participant_id: uuid.UUID
+    member_id: uuid.UUID
+    goal_id: str
+    level: int
+    shortfall: int
+    key: str
 
 
 def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: CampaignExecution, columns: list[str],
@@ -191,202 +279,238 @@ def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: Campa
     campaign.refresh_from_db()
     if campaign.status not in (Campaign.Status.APPROVED, Campaign.Status.ACTIVE):
         raise ConflictError(_("The campaign stopped running during the execution."), code="campaign_not_running")
-    document = version.document
+    rules = _Rules(campaign, version, columns)
     now = timezone.now()
-    records = [dict(zip(columns, row, strict=True)) for row in rows]
-    participants = _participants_upsert(campaign, records)
-    _members_enroll(campaign, participants)
-
-    so_far: dict[tuple[Any, str], tuple[int, int]] = {
-        (row["participant_id"], row["goal_id"]): (row["total"] or 0, row["count"])
-        for row in PointAllocation.objects.filter(campaign=campaign).values("participant_id", "goal_id")
-        .annotate(total=Sum("points"), count=Count("id"))
-    }
-    stats = ExecutionStats()
-    awards: list[tuple[CampaignParticipant, int, str, str]] = []
-    planned: list[PointAllocation] = []
-    clawbacks: list[tuple[PointAllocation, CampaignParticipant]] = []
-    snapshots: list[CampaignParticipant] = []
-    for record in records:
-        participant = participants[str(record["participant_id"])]
-        eligible = bool(int(record.get("eligible") or 0))
-        owed = _regional_policy_apply(campaign, document, record, _goal_points(document, record))
-        goals = {goal["id"]: {"attained": str(_number(record.get(f"{goal['id']}_attained"))),
-                              "percent": str(_number(record.get(f"{goal['id']}_percent"))),
-                              "target": goal["target"], "scope": goal["scope"], "points": owed[goal["id"]]}
-                 for goal in document["goals"]}
-        held = 0
+    stamp = now.isoformat()
+    known = {row[0]: _Known(*row[1:]) for row in campaign.participants.values_list(
+        "participant_key", "id", "member_id", "user_id", "email", "name", "progress_digest", "points_allocated",
+        "points_held")}
+    records: dict[str, tuple[Any, ...]] = {}
+    for row in rows:
+        records.setdefault(str(row[rules.key]), row)  # one row per salesperson (a duplicate is ignored)
+    fresh = {key: uuid.uuid4() for key in records if key not in known}
+    members = _members_ensure(campaign, records, known)
+    stats = ExecutionStats(participants=len(records))
+    # A participant whose row and rules are those of their last change was settled by that run (everything owed
+    # paid, the rest held): nothing to allocate, nothing to write. Only the others are evaluated.
+    pending: list[tuple[str, tuple[Any, ...], _Known | None, str]] = []
+    for key, row in records.items():
+        old, digest = known.get(key), rules.digest(row)
+        stats.eligible += rules.is_eligible(row)
+        if old is not None and old.digest == digest and old.member_id == members[key]:
+            stats.held += old.points_held
+        else:
+            pending.append((key, row, old, digest))
+    so_far = _allocated_so_far(campaign, [old.id for _k, _r, old, _d in pending if old is not None])
+    clawback = campaign.retroactive_policy == Campaign.RetroactivePolicy.CLAWBACK
+    awards: list[tuple[uuid.UUID, uuid.UUID, str, int, int, str]] = []  # member, participant, goal, level, Δ, key
+    claws: list[_Claw] = []
+    changed: list[tuple[str, uuid.UUID, tuple[Any, ...], dict[str, int], int, str, bool]] = []
+    for key, row, old, digest in pending:
+        participant_id = old.id if old is not None else fresh[key]
+        owed = rules.owed(row)
+        held, moved = 0, False
         for goal_id, level in owed.items():
-            paid, count = so_far.get((participant.pk, goal_id), (0, 0))
+            paid, count = so_far.get((participant_id, goal_id), (0, 0))
             delta = level - paid
-            if delta == 0:  # the steady state: nothing to build
+            if delta == 0:
                 continue
-            key = f"campaign:{campaign.pk}:p:{participant.pk}:g:{goal_id}:n{count}:to{level}:v{version.number}"
-            allocation = PointAllocation(campaign_id=campaign.pk, participant=participant, execution_id=execution.pk,
-                                         rule_version_id=version.pk, goal_id=goal_id, level=level, points=delta,
-                                         idempotency_key=key)
+            allocation_key = (f"campaign:{campaign.pk}:p:{participant_id}:g:{goal_id}:n{count}:to{level}"
+                              f":v{version.number}")
             if delta > 0:
-                awards.append((participant, delta, key, _("%(campaign)s: goal %(goal)s") % {
-                    "campaign": campaign.name, "goal": goal_id}))
-                planned.append(allocation)
+                awards.append((members[key], participant_id, goal_id, level, delta, allocation_key))
                 stats.allocated += delta
-            elif delta < 0 and campaign.retroactive_policy == Campaign.RetroactivePolicy.CLAWBACK:
-                allocation.kind = PointAllocation.Kind.CLAWBACK
-                clawbacks.append((allocation, participant))
-            elif delta < 0:
+                moved = True
+            elif clawback:
+                claws.append(_Claw(participant_id, members[key], goal_id, level, -delta, allocation_key))
+                moved = True
+            else:
                 held += -delta
-        participant.region = str(record.get("region") or "")[:200]
-        participant.eligible = eligible
-        participant.ineligible_reason = "" if eligible else str(record.get("ineligible_reason") or "")[:100]
-        participant.points_owed = sum(owed.values())
-        participant.points_held = held
-        participant.progress = {"goals": goals, "eligible": eligible,
-                                "ineligible_reason": participant.ineligible_reason, "taken_at": now.isoformat()}
-        participant.last_execution_id = execution.pk
-        participant.updated_at = now
         stats.held += held
-        snapshots.append(participant)
+        progressed = old is None or old.digest != digest
+        if progressed or moved or held != old.points_held or old.member_id != members[key]:
+            changed.append((key, participant_id, row, owed, held, digest, progressed))
 
-    # Members are loaded only for participants whose points move (none, in a steady-state run).
-    members = {m.pk: m for m in member_list().filter(
-        pk__in={p.member_id for p, *_rest in awards} | {p.member_id for _a, p in clawbacks})}
-    # Awards in member id order, the order the ledger locks the members in.
-    order = sorted(range(len(awards)), key=lambda index: str(awards[index][0].member_id))
-    awards, planned = [awards[i] for i in order], [planned[i] for i in order]
-    # One call: the ledger locks every member in one statement (id order) and writes each table once, in
-    # statements that grow linearly with the batch.
-    entries = points_award_bulk(awards=[
-        AwardInput(member=members[participant.member_id], points=delta, idempotency_key=key, pending_days=0,
-                   reason=reason) for participant, delta, key, reason in awards]) if awards else []
-    if entries:
-        for allocation, entry in zip(planned, entries, strict=True):
-            allocation.ledger_entry_id = entry.pk
-    for allocation, participant in clawbacks:  # rare (a configured policy and a returned order): one call each
-        member = members[participant.member_id]
-        member.refresh_from_db(fields=["available"])
-        points = min(-allocation.points, member.available)
-        if points <= 0:
-            continue
-        entry = points_deduct(member=member, points=points, idempotency_key=allocation.idempotency_key,
-                              reason=_("%(campaign)s: goal %(goal)s no longer reached") % {
-                                  "campaign": campaign.name, "goal": allocation.goal_id})
-        allocation.points, allocation.ledger_entry_id = -points, entry.pk
-        planned.append(allocation)
-        stats.clawed_back += points
-    PointAllocation.objects.bulk_create(planned)
-    _snapshots_insert(execution, now, snapshots)
-    paid: dict[Any, int] = {}
-    for allocation in planned:
-        paid[allocation.participant_id] = paid.get(allocation.participant_id, 0) + allocation.points
-    for participant in participants.values():
-        participant.points_allocated += paid.get(participant.pk, 0)
-    _participants_save(list(participants.values()))
-    stats.participants = len(records)
+    allocations: list[tuple[Any, ...]] = []
+    paid_now: dict[uuid.UUID, int] = {}
+    if claws:
+        _clawbacks(campaign, claws, allocations, paid_now, stats)
+    if awards:
+        awards.sort(key=lambda award: award[0])  # member id order, the order the ledger locks in
+        reason = _("%(campaign)s: goal %(goal)s")
+        entry_ids = points_award_rows_bulk(awards=[
+            AwardRow(member_id=member_id, points=delta, idempotency_key=allocation_key, pending_days=0,
+                     reason=reason % {"campaign": campaign.name, "goal": goal_id}, campaign_id=campaign.pk)
+            for member_id, _p, goal_id, _l, delta, allocation_key in awards])
+        for (_m, participant_id, goal_id, level, delta, allocation_key), entry_id in zip(awards, entry_ids,
+                                                                                       strict=True):
+            allocations.append((participant_id, goal_id, level, PointAllocation.Kind.AWARD, delta, 0,
+                                allocation_key, entry_id))
+            paid_now[participant_id] = paid_now.get(participant_id, 0) + delta
+    with connection.cursor() as cursor:
+        if allocations:
+            _copy(cursor, PointAllocation._meta.db_table, (
+                "campaign_id", "execution_id", "rule_version_id", "created_at", "participant_id", "goal_id", "level",
+                "kind", "points", "unrecovered", "idempotency_key", "ledger_entry_id"),
+                ((campaign.pk, execution.pk, version.pk, now, *allocation) for allocation in allocations))
+        _participants_write(cursor, campaign, execution, rules, known, members, changed, paid_now, now, stamp)
+    stats.changed = len(changed)
     if campaign.status == Campaign.Status.APPROVED:
         campaign.status = Campaign.Status.ACTIVE
         campaign.save(update_fields=["status", "updated_at"])
-    _broadcast(campaign, execution, participants, stats)
+    _broadcast(campaign, execution, stats, [
+        (known[key].user_id, key) for key, *_rest in changed if key in known and known[key].user_id is not None])
     return stats
 
 
-def _participants_upsert(campaign: Campaign, records: list[dict[str, Any]]) -> dict[str, CampaignParticipant]:
-    keys = [str(record["participant_id"]) for record in records]
-    # All of the campaign's participants in one read (an IN list of every key costs more to bind than it saves).
-    known = {p.participant_key: p for p in campaign.participants.all()}
-    fresh = [CampaignParticipant(campaign=campaign, participant_key=key) for key in dict.fromkeys(keys)
-             if key not in known]
-    if fresh:
-        CampaignParticipant.objects.bulk_create(fresh, batch_size=2000)
-        known.update({p.participant_key: p for p in fresh})
-    return {key: known[key] for key in keys}
+def _allocated_so_far(campaign: Campaign,
+                      participant_ids: list[uuid.UUID]) -> dict[tuple[uuid.UUID, str], tuple[int, int]]:
+    """Per (participant, goal), the points the rules allocated so far (over every rule version; prizes apart)
+    and how many allocations: for the participants evaluated (a short list) or the whole campaign."""
+    if not participant_ids:
+        return {}
+    queryset = PointAllocation.objects.filter(campaign=campaign).exclude(kind=PointAllocation.Kind.PRIZE)
+    if len(participant_ids) <= 2000:
+        queryset = queryset.filter(participant_id__in=participant_ids)
+    return {(participant_id, goal_id): (total or 0, count) for participant_id, goal_id, total, count in
+            queryset.values_list("participant_id", "goal_id").annotate(total=Sum("points"), count=Count("id"))
+            .values_list("participant_id", "goal_id", "total", "count")}
 
 
-def _members_enroll(campaign: Campaign, participants: dict[str, CampaignParticipant]) -> None:
-    """Enrol the participants who have no loyalty member yet (in bulk), keyed by the salesperson id."""
-    missing = [p for p in participants.values() if p.member_id is None]
-    if not missing:
-        return
+def _members_ensure(campaign: Campaign, records: dict[str, tuple[Any, ...]],
+                    known: dict[str, _Known]) -> dict[str, uuid.UUID]:
+    """Each participant's loyalty member id. Those without one join now: enrolled in bulk (with their email
+    when known, blank otherwise) and given a TLP member through the outbox, ahead of any points."""
+    members = {key: old.member_id for key, old in known.items() if key in records and old.member_id is not None}
+    joining = [(key, (known[key].email if key in known else "").strip().lower(),
+                known[key].name if key in known else "") for key in records if key not in members]
+    if not joining:
+        return members
     program = program_resolve(program_id=campaign.loyalty_program_id)
-    enrolled = members_import(program=program, members=[
-        MemberInput(customer_id=p.participant_key, name=p.name,
-                    email=p.email or f"{p.participant_key}@{PLACEHOLDER_EMAIL_DOMAIN}".lower().replace(" ", "-"))
-        for p in missing])
-    for participant, member in zip(missing, enrolled, strict=True):
-        participant.member_id = member.pk
-    _participants_save(missing, columns=("member_id",))
+    ids = members_enroll_bulk(program=program, members=[MemberRow(key, email, name) for key, email, name in joining])
+    members.update(zip((key for key, _e, _n in joining), ids, strict=True))
+    tlp_outbox_enqueue_ledger_entries(members=[
+        MemberRef(member_id, email, name) for (_key, email, name), member_id in zip(joining, ids, strict=True)])
+    return members
+
+
+def _clawbacks(campaign: Campaign, claws: list[_Claw], allocations: list[tuple[Any, ...]],
+               paid_now: dict[uuid.UUID, int], stats: ExecutionStats) -> None:
+    """Reverse the goal's awards in the ledger, newest first, for the shortfall: what the member still has is
+    taken, the rest becomes their debt (repaid by their next points). One ledger call per award reversed:
+    claw-backs are rare (a configured policy and returned orders)."""
+    entries: dict[tuple[uuid.UUID, str], list[uuid.UUID]] = {}
+    for participant_id, goal_id, entry_id in PointAllocation.objects.filter(
+            campaign=campaign, participant_id__in={claw.participant_id for claw in claws},
+            kind__in=[PointAllocation.Kind.AWARD], ledger_entry_id__isnull=False).order_by("-id").values_list(
+            "participant_id", "goal_id", "ledger_entry_id"):
+        entries.setdefault((participant_id, goal_id), []).append(entry_id)
+    reason = _("%(campaign)s: goal %(goal)s no longer reached")
+    for claw in sorted(claws, key=lambda claw: claw.member_id):  # the ledger's lock order
+        left, taken, debt, first = claw.shortfall, 0, 0, None
+        for entry_id in entries.get((claw.participant_id, claw.goal_id), []):
+            if left <= 0:
+                break
+            reversal = points_reverse(entry_id=entry_id, points=left, idempotency_key=f"{claw.key}:{entry_id}",
+                                      reason=reason % {"campaign": campaign.name, "goal": claw.goal_id})
+            if reversal is None:  # nothing left of that award to reverse
+                continue
+            asked = -reversal.amount + reversal.debt_change + reversal.waived
+            left -= asked
+            taken += -reversal.amount
+            debt += reversal.debt_change
+            first = first or reversal.pk
+        requested = claw.shortfall - left
+        if requested <= 0:
+            continue
+        allocations.append((claw.participant_id, claw.goal_id, claw.level, PointAllocation.Kind.CLAWBACK,
+                            -requested, debt, claw.key, first))
+        paid_now[claw.participant_id] = paid_now.get(claw.participant_id, 0) - requested
+        stats.clawed_back += taken
+        stats.unrecovered += debt
+
+
+def _copy(cursor: Any, table: str, columns: tuple[str, ...], rows: Any) -> None:
+    """COPY plain tuples into ``table``: the cheapest way in for thousands of rows (omitted columns take their
+    database default, e.g. an identity)."""
+    names = ", ".join(f'"{column}"' for column in columns)
+    with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _copy_to_temp(cursor: Any, columns: dict[str, str], rows: Any) -> str:
-    """Stream ``rows`` with COPY into a new temporary table (dropped at commit); returns its name. Binding
-    thousands of values as parameters costs more than the statement that uses them."""
+    """Stream ``rows`` with COPY into a new temporary table (dropped at commit); returns its name. The
+    planner sizes a temporary table (and joins it by index) better than an ``unnest`` of bound arrays."""
     name = f"campaign_tmp_{uuid.uuid4().hex[:16]}"
     definition = ", ".join(f'"{column}" {kind}' for column, kind in columns.items())
     cursor.execute(f'CREATE TEMPORARY TABLE "{name}" ({definition}) ON COMMIT DROP')
-    names = ", ".join(f'"{column}"' for column in columns)
-    with cursor.cursor.copy(f'COPY "{name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(row)
+    _copy(cursor, name, tuple(columns), rows)
     return name
 
 
-def _snapshots_insert(execution: CampaignExecution, now: Any, participants: list[CampaignParticipant]) -> None:
-    """One progress snapshot per participant."""
-    if not participants:
-        return
-    table = ProgressSnapshot._meta.db_table
-    columns = {"participant_id": "uuid", "eligible": "boolean", "reason": "text", "goals": "jsonb",
-               "points": "bigint"}
-    with connection.cursor() as cursor:
-        temp = _copy_to_temp(cursor, columns, (
-            (p.pk, p.eligible, p.ineligible_reason, json.dumps(p.progress["goals"], cls=DjangoJSONEncoder),
-             p.points_owed) for p in participants))
-        cursor.execute(
-            f'INSERT INTO "{table}" ("execution_id", "participant_id", "taken_at", "eligible", '  # noqa: S608
-            f'"ineligible_reason", "goals", "points_owed") SELECT %s, v."participant_id", %s, v."eligible", '
-            f'v."reason", v."goals", v."points" FROM "{temp}" v', [execution.pk, now])
-
-
 PARTICIPANT_COLUMNS = {
-    "region": "text", "eligible": "boolean", "ineligible_reason": "text", "points_owed": "bigint",
-    "points_held": "bigint", "points_allocated": "bigint", "progress": "jsonb", "last_execution_id": "uuid",
-    "updated_at": "timestamptz", "member_id": "uuid",
+    "id": "uuid", "member_id": "uuid", "region": "text", "eligible": "boolean", "ineligible_reason": "text",
+    "points_owed": "bigint", "points_held": "bigint", "points_allocated": "bigint", "progress": "jsonb",
+    "progress_digest": "text",
 }
+# What a changed participant's row carries besides: is it new (inserted), did its progress change (snapshot).
+CHANGE_COLUMNS = {**PARTICIPANT_COLUMNS, "participant_key": "text", "fresh": "boolean", "progressed": "boolean"}
 
 
-def _participants_save(participants: list[CampaignParticipant],
-                       columns: tuple[str, ...] = ("region", "eligible", "ineligible_reason", "points_owed",
-                                                   "points_held", "points_allocated", "progress",
-                                                   "last_execution_id", "updated_at")) -> None:
-    """Save many participants: COPY their new values into a temporary table, then one ``UPDATE ... FROM``.
-    Django's ``bulk_update`` writes a CASE per column with a branch per row, which PostgreSQL evaluates row
-    by row (quadratic)."""
-    if not participants:
+def _participants_write(cursor: Any, campaign: Campaign, execution: CampaignExecution, rules: _Rules,
+                        known: dict[str, _Known], members: dict[str, uuid.UUID], changed: list[tuple[Any, ...]],
+                        paid_now: dict[uuid.UUID, int], now: Any, stamp: str) -> None:
+    """The changed participants' new values go through one COPY into a temporary table; from it, one statement
+    each inserts the new participants, updates the others (Django's ``bulk_update`` would write a CASE per
+    column with a branch per row, quadratic) and adds a snapshot for each whose progress changed. Unchanged
+    participants are not touched."""
+    if not changed:
         return
-    table = CampaignParticipant._meta.db_table
+    rows = []
+    for key, participant_id, row, owed, held, digest, progressed in changed:
+        old = known.get(key)
+        eligible = rules.is_eligible(row)
+        reason = "" if eligible else str(rules.at(row, rules.reason) or "")[:100]
+        goals = json.dumps(rules.goals_progress(row, owed))
+        progress = (f'{{"goals": {goals}, "eligible": {"true" if eligible else "false"}, '
+                    f'"ineligible_reason": {json.dumps(reason)}, "taken_at": "{stamp}"}}')
+        rows.append((participant_id, members[key], str(rules.at(row, rules.region) or "")[:200], eligible, reason,
+                     sum(owed.values()), held,
+                     (old.points_allocated if old is not None else 0) + paid_now.get(participant_id, 0), progress,
+                     digest, key, old is None, progressed))
+    temp = _copy_to_temp(cursor, CHANGE_COLUMNS, rows)
+    table, names = CampaignParticipant._meta.db_table, ", ".join(f'"{name}"' for name in PARTICIPANT_COLUMNS)
+    values = ", ".join(f'v."{name}"' for name in PARTICIPANT_COLUMNS)
+    cursor.execute(
+        f'INSERT INTO "{table}" ({names}, "participant_key", "last_execution_id", "updated_at", "created_at", '  # noqa: S608
+        f'"campaign_id", "name", "email") SELECT {values}, v."participant_key", %s, %s, %s, %s, \'\', \'\' '
+        f'FROM "{temp}" v WHERE v."fresh"', [execution.pk, now, now, campaign.pk])
+    assignments = ", ".join(f'"{name}" = v."{name}"' for name in PARTICIPANT_COLUMNS if name != "id")
+    cursor.execute(f'UPDATE "{table}" AS p SET {assignments}, "last_execution_id" = %s, "updated_at" = %s '  # noqa: S608
+                   f'FROM "{temp}" v WHERE p."id" = v."id" AND NOT v."fresh"', [execution.pk, now])
+    cursor.execute(
+        f'INSERT INTO "{ProgressSnapshot._meta.db_table}" ("execution_id", "participant_id", "taken_at", '  # noqa: S608
+        f'"eligible", "ineligible_reason", "goals", "points_owed") SELECT %s, v."id", %s, v."eligible", '
+        f'v."ineligible_reason", v."progress" -> \'goals\', v."points_owed" FROM "{temp}" v WHERE v."progressed"',
+        [execution.pk, now])
 
-    def value(participant: CampaignParticipant, name: str) -> Any:
-        raw = getattr(participant, name)
-        return json.dumps(raw, cls=DjangoJSONEncoder) if name == "progress" else raw
 
-    with connection.cursor() as cursor:
-        temp = _copy_to_temp(cursor, {"id": "uuid", **{name: PARTICIPANT_COLUMNS[name] for name in columns}},
-                             ((p.pk, *(value(p, name) for name in columns)) for p in participants))
-        assignments = ", ".join(f'"{name}" = v."{name}"' for name in columns)
-        cursor.execute(f'UPDATE "{table}" AS p SET {assignments} FROM "{temp}" v '  # noqa: S608
-                       'WHERE p."id" = v."id"')
-
-
-def _broadcast(campaign: Campaign, execution: CampaignExecution, participants: dict[str, CampaignParticipant],
-               stats: ExecutionStats) -> None:
-    eligible = sum(1 for p in participants.values() if p.eligible)
+def _broadcast(campaign: Campaign, execution: CampaignExecution, stats: ExecutionStats,
+               users: list[tuple[uuid.UUID, str]]) -> None:
+    """One event for the campaign's admins; one per linked participant whose progress or points changed (read
+    back after the writes, in one query)."""
     live_broadcast(topic=campaign_topic(campaign.pk), event="campaign.progress", payload={
-        "campaign_id": str(campaign.pk), "execution_id": str(execution.pk), "participants": len(participants),
-        "eligible": eligible, "points_allocated": stats.allocated, "points_held": stats.held,
-        "points_clawed_back": stats.clawed_back,
+        "campaign_id": str(campaign.pk), "execution_id": str(execution.pk), "participants": stats.participants,
+        "changed": stats.changed, "eligible": stats.eligible,
+        "points_allocated": stats.allocated, "points_held": stats.held, "points_clawed_back": stats.clawed_back,
+        "points_unrecovered": stats.unrecovered,
     })
-    for participant in participants.values():
-        if participant.user_id is not None:
-            live_broadcast(topic=user_topic(participant.user_id), event="campaign.my_progress", payload={
-                "campaign_id": str(campaign.pk), "progress": participant.progress,
-                "points_allocated": participant.points_allocated, "points_held": participant.points_held,
-            })
+    if not users:
+        return
+    for user_id, progress, allocated, held in campaign.participants.filter(
+            participant_key__in=[key for _user, key in users]).values_list(
+            "user_id", "progress", "points_allocated", "points_held"):
+        live_broadcast(topic=user_topic(user_id), event="campaign.my_progress", payload={
+            "campaign_id": str(campaign.pk), "progress": progress, "points_allocated": allocated,
+            "points_held": held})

@@ -76,6 +76,7 @@ class Campaign(BaseModel):
                                   default=TlpStatus.NOT_PROVISIONED)
     tlp_note = models.TextField(_("TLP provisioning note"), blank=True, default="")
     tlp_point_type_id = models.CharField(_("TLP point type"), max_length=100, blank=True, default="")
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
     class Meta(BaseModel.Meta):
         verbose_name = _("campaign")
@@ -160,6 +161,8 @@ class CampaignExecution(BaseModel):
     points_allocated = models.BigIntegerField(_("points allocated"), default=0)
     points_held = models.BigIntegerField(_("points held"), default=0)
     points_clawed_back = models.BigIntegerField(_("points clawed back"), default=0)
+    # Claw-backs the members' balances could not cover: recorded as their debt, repaid by their next points.
+    points_unrecovered = models.BigIntegerField(_("points recorded as debt"), default=0)
     error = models.TextField(_("error"), blank=True, default="")
 
     class Meta(BaseModel.Meta):
@@ -186,8 +189,12 @@ class CampaignParticipant(BaseModel):
     points_owed = models.BigIntegerField(_("points earned by the rules"), default=0)
     points_allocated = models.BigIntegerField(_("points allocated"), default=0)
     points_held = models.BigIntegerField(_("points held back"), default=0)
+    # The execution that last changed this participant (an unchanged participant is not written again).
     last_execution = models.ForeignKey(CampaignExecution, on_delete=models.SET_NULL, null=True, blank=True,
                                        related_name="+", verbose_name=_("last execution"))
+    # Fingerprint of what the progress was computed from (the rules version and the query's row): an execution
+    # that finds the same fingerprint and nothing to allocate leaves the participant alone.
+    progress_digest = models.CharField(_("progress fingerprint"), max_length=32, blank=True, default="")
 
     class Meta(BaseModel.Meta):
         verbose_name = _("campaign participant")
@@ -225,12 +232,45 @@ class ProgressSnapshot(models.Model):
         return f"{self.participant_id}@{self.taken_at:%Y-%m-%d %H:%M}"
 
 
+class LeaderboardPrize(BaseModel):
+    """Points for the ranks ``rank_from``..``rank_to`` of a goal's final leaderboard, over the whole campaign or
+    in each region; paid once, when the campaign completes (see docs/campaigns.md for ties)."""
+
+    class Scope(models.TextChoices):
+        CAMPAIGN = "campaign", _("Whole campaign")
+        REGION = "region", _("Each region")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="leaderboard_prizes",
+                                 verbose_name=_("campaign"))
+    scope = models.CharField(_("leaderboard"), max_length=10, choices=Scope.choices, default=Scope.CAMPAIGN)
+    goal_id = models.CharField(_("goal"), max_length=40, help_text=_("The individual goal whose attainment ranks."))
+    rank_from = models.PositiveIntegerField(_("from rank"), default=1)
+    rank_to = models.PositiveIntegerField(_("to rank"), default=1)
+    points = models.PositiveBigIntegerField(_("points per winner"))
+    name = models.CharField(_("name"), max_length=200, blank=True, default="")
+
+    class Meta(BaseModel.Meta):
+        verbose_name = _("leaderboard prize")
+        verbose_name_plural = _("leaderboard prizes")
+        ordering = ("campaign_id", "scope", "goal_id", "rank_from")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rank_from__gte=1), name="campaigns_prize_rank_from_gte_1"),
+            models.CheckConstraint(condition=models.Q(rank_to__gte=models.F("rank_from")),
+                                   name="campaigns_prize_rank_range_valid"),
+            models.CheckConstraint(condition=models.Q(points__gt=0), name="campaigns_prize_points_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.scope} {self.goal_id} #{self.rank_from}-{self.rank_to}: {self.points}"
+
+
 class PointAllocation(models.Model):
     """Points moved for one participant and goal by one execution; ``idempotency_key`` is the ledger's key."""
 
     class Kind(models.TextChoices):
         AWARD = "award", _("Award")
         CLAWBACK = "clawback", _("Claw-back")
+        PRIZE = "prize", _("Leaderboard prize")
 
     id = models.BigAutoField(primary_key=True)
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="allocations",
@@ -245,6 +285,10 @@ class PointAllocation(models.Model):
     level = models.BigIntegerField(_("points level reached"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.AWARD)
     points = models.BigIntegerField(_("points"), help_text=_("Negative for a claw-back."))
+    # A claw-back's part the member's balance could not cover, recorded as the member's debt in the ledger.
+    unrecovered = models.BigIntegerField(_("recorded as debt"), default=0)
+    prize = models.ForeignKey(LeaderboardPrize, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="allocations", verbose_name=_("leaderboard prize"))
     idempotency_key = models.CharField(_("idempotency key"), max_length=255, unique=True)
     ledger_entry_id = models.UUIDField(_("ledger entry"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -1,6 +1,7 @@
 """Participants imported from a CSV file or from the customer's database, each a user of the workspace
 (created with role participant, or an existing user found by email) linked to a salesperson id and invited by
-email. Re-exported by ``apps.campaigns.services``.
+email. Once the campaign is approved, each gets their loyalty member and TLP member as they are imported (see
+``participants_members_ensure``). Re-exported by ``apps.campaigns.services``.
 
 Idempotent on the salesperson id: a salesperson already linked to the same user is left alone (and not
 invited again). A CSV with any invalid line writes nothing and reports every line's errors; the customer's
@@ -28,6 +29,7 @@ from apps.accounts.models import User
 from apps.accounts.selectors import user_get_by_email
 from apps.accounts.services import user_create
 from apps.campaigns.models import Campaign, CampaignParticipant
+from apps.campaigns.participant_services import participants_members_ensure
 from apps.campaigns.selectors import campaign_source_database
 from apps.core.errors import ApplicationError, UnprocessableError
 from apps.rules.selectors import schema_mapping_dict
@@ -148,6 +150,7 @@ def _rows_import(campaign: Campaign, rows: list[ImportRow], users: dict[int, Use
     result = ImportResult()
     known = {p.participant_key: p for p in campaign.participants.select_for_update()}
     invites: list[tuple[User, bool]] = []
+    joined: list[CampaignParticipant] = []
     for row in rows:
         participant = known.get(row.salesperson_id)
         user = users[row.line]
@@ -169,7 +172,10 @@ def _rows_import(campaign: Campaign, rows: list[ImportRow], users: dict[int, Use
         participant.name = row.name or participant.name
         participant.region = row.region or participant.region
         participant.save()
+        joined.append(participant)
         invites.append((user, created))
+    # Their loyalty and TLP members now (with the real email), not at their first points.
+    participants_members_ensure(campaign=campaign, participants=joined)
     transaction.on_commit(lambda: [participant_invite_send(campaign=campaign, user=user, new=new)
                                    for user, new in invites])
     return result

@@ -1,10 +1,11 @@
-"""Writes about a campaign's participants: linking a user to a salesperson id, manual point allocations, and
-prize redemptions (points held in the ledger when requested, spent on delivery, or given back).
-Re-exported by ``apps.campaigns.services``."""
+"""Writes about a campaign's participants: linking a user to a salesperson id, their loyalty and TLP members
+when they join, manual point allocations, and prize redemptions (points held in the ledger when requested,
+spent on delivery, or given back). Re-exported by ``apps.campaigns.services``."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,8 +15,56 @@ from apps.campaigns.models import Campaign, CampaignParticipant, CampaignRedempt
 from apps.campaigns.selectors import campaign_running_version, participant_member
 from apps.core.errors import ApplicationError, ConflictError, NotFoundError, UnprocessableError
 from apps.core.live import live_broadcast, user_topic
-from apps.loyalty.selectors import redemption_list
-from apps.loyalty.services import points_award, redemption_cancel, redemption_complete, redemption_reserve
+from apps.loyalty.selectors import member_list, program_resolve, redemption_list
+from apps.loyalty.services import (
+    member_update,
+    points_award,
+    redemption_cancel,
+    redemption_complete,
+    redemption_reserve,
+)
+from apps.loyalty.services.ledger import MemberRow, members_enroll_bulk
+from apps.tlp.services import tlp_outbox_enqueue_ledger_entries
+
+
+class _MemberRef(NamedTuple):
+    """A loyalty member as the TLP outbox reads it (to create or update its TLP member)."""
+
+    pk: Any
+    email: str
+    name: str
+
+
+@transaction.atomic
+def participants_members_ensure(*, campaign: Campaign, participants: Sequence[CampaignParticipant]) -> None:
+    """Give the participants their place in the campaign's points, as they join: a loyalty member (keyed by the
+    salesperson id, with their email and name; enrolled in bulk) and, through the TLP outbox, a TLP member —
+    made explicitly now, not by their first points. A participant whose member exists but whose email or name
+    became known (a user linked, an import) gets the member and its TLP member updated. Nothing happens before
+    approval (the campaign has no program yet): approval calls this for everyone who joined meanwhile."""
+    if campaign.loyalty_program_id is None or not participants:
+        return
+    joining = [p for p in participants if p.member_id is None]
+    refs: list[_MemberRef] = []
+    if joining:
+        program = program_resolve(program_id=campaign.loyalty_program_id)
+        ids = members_enroll_bulk(program=program, members=[
+            MemberRow(p.participant_key, p.email, p.name) for p in joining])
+        for participant, member_id in zip(joining, ids, strict=True):
+            participant.member_id = member_id
+            refs.append(_MemberRef(member_id, (participant.email or "").strip().lower(), participant.name))
+        CampaignParticipant.objects.bulk_update(joining, ["member_id"], batch_size=500)
+    joined = {id(p) for p in joining}
+    known = [p for p in participants if p.email and id(p) not in joined]
+    members = {m.pk: m for m in member_list().filter(pk__in=[p.member_id for p in known])} if known else {}
+    for participant in known:
+        member = members.get(participant.member_id)
+        email, name = participant.email.strip().lower(), participant.name or (member.name if member else "")
+        if member is None or (member.email, member.name) == (email, name):
+            continue
+        member_update(member=member, email=email, name=name)
+        refs.append(_MemberRef(member.pk, email, name))
+    tlp_outbox_enqueue_ledger_entries(members=refs)
 
 
 @transaction.atomic
@@ -35,8 +84,9 @@ def campaign_participant_link(*, campaign: Campaign, participant_key: str, user:
         raise ConflictError(_("This user already takes part as another salesperson."), code="user_taken")
     participant.user = user
     participant.name = name or participant.name or getattr(user, "get_full_name", lambda: "")() or ""
-    participant.email = email or participant.email or getattr(user, "email", "") or ""
+    participant.email = email or getattr(user, "email", "") or participant.email or ""
     participant.save()
+    participants_members_ensure(campaign=campaign, participants=[participant])
     return participant
 
 

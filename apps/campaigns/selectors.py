@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -13,6 +14,7 @@ from apps.campaigns.models import (
     CampaignParticipant,
     CampaignRedemption,
     CampaignRuleVersion,
+    LeaderboardPrize,
     PointAllocation,
     ProgressSnapshot,
 )
@@ -107,9 +109,67 @@ def participant_member(*, participant: CampaignParticipant) -> Any:
     return member_list().filter(pk=participant.member_id).first()
 
 
+def _attained(goal: dict[str, Any] | None) -> Decimal:
+    try:
+        return Decimal(str((goal or {}).get("attained") or 0))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def competition_ranks(values: list[Decimal]) -> list[int]:
+    """Ranks of values sorted best first, ties sharing a rank and the next rank skipped (1, 2, 2, 4)."""
+    ranks: list[int] = []
+    for index, value in enumerate(values):
+        ranks.append(ranks[-1] if index and value == values[index - 1] else index + 1)
+    return ranks
+
+
+class RankedParticipant(NamedTuple):
+    rank: int
+    participant_id: Any
+    participant_key: str
+    member_id: Any
+    region: str
+    attained: Decimal
+
+
+def leaderboard_rank(*, campaign: Campaign, goal_id: str,
+                     by_region: bool = False) -> dict[str, list[RankedParticipant]]:
+    """The final ranking of an individual goal, as leaderboard prizes pay it: eligible participants with an
+    attainment above zero, best first; ties share a rank and the next rank is skipped (1, 2, 2, 4), so every
+    tied participant wins the prize of their rank. One board (key ``""``), or one per region."""
+    rows = []
+    for pk, key, member_id, region, progress in campaign.participants.filter(eligible=True).values_list(
+            "id", "participant_key", "member_id", "region", "progress"):
+        attained = _attained(((progress or {}).get("goals") or {}).get(goal_id))
+        if attained > 0 and member_id is not None:
+            rows.append((attained, key, pk, member_id, region))
+    boards: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        boards.setdefault(row[4] if by_region else "", []).append(row)
+    result = {}
+    for board, entries in sorted(boards.items()):
+        entries.sort(key=lambda row: (-row[0], row[1]))
+        ranks = competition_ranks([row[0] for row in entries])
+        result[board] = [RankedParticipant(rank, pk, key, member_id, region, attained)
+                         for rank, (attained, key, pk, member_id, region) in zip(ranks, entries, strict=True)]
+    return result
+
+
+def leaderboard_prize_list(*, campaign: Campaign) -> QuerySet[LeaderboardPrize]:
+    return campaign.leaderboard_prizes.order_by("scope", "goal_id", "rank_from", "id")
+
+
+def prize_award_list(*, campaign: Campaign) -> QuerySet[PointAllocation]:
+    """The leaderboard prizes paid at completion, with their winner."""
+    return campaign.allocations.filter(kind=PointAllocation.Kind.PRIZE).select_related(
+        "participant", "prize").order_by("prize__scope", "goal_id", "participant__region", "level", "id")
+
+
 def campaign_progress(*, campaign: Campaign, top: int = 10) -> dict[str, Any]:
     """The campaign's latest progress: totals, each region's attainment of each goal, and a leaderboard per
-    goal (overall and per region, top ``top``), from the participants' latest snapshot (one query)."""
+    goal (overall and per region, top ``top``; ties share a rank: 1, 2, 2, 4), from the participants' latest
+    progress (one query), and the leaderboard prizes paid at completion."""
     participants = list(campaign.participants.only(
         "participant_key", "name", "region", "eligible", "ineligible_reason", "progress", "points_allocated",
         "points_held", "points_owed"))
@@ -131,8 +191,9 @@ def campaign_progress(*, campaign: Campaign, top: int = 10) -> dict[str, Any]:
                     "attained": goal.get("attained"), "percent": goal.get("percent"), "target": goal.get("target")}
 
     def ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        ordered = sorted(rows, key=lambda r: (-float(r["attained"] or 0), r["participant_id"]))[:top]
-        return [{**row, "rank": index + 1} for index, row in enumerate(ordered)]
+        ordered = sorted(rows, key=lambda r: (-_attained(r), r["participant_id"]))
+        ranks = competition_ranks([_attained(row) for row in ordered])
+        return [{**row, "rank": rank} for rank, row in zip(ranks, ordered, strict=True)][:top]
 
     for entry in goals.values():
         entry["leaders"] = ranked(entry["leaders"])
@@ -146,6 +207,12 @@ def campaign_progress(*, campaign: Campaign, top: int = 10) -> dict[str, Any]:
         "last_execution": latest,
         "goals": goals,
         "regions": regions,
+        "prizes_paid": [
+            {"prize_id": award.prize_id, "name": award.prize.name if award.prize else "",
+             "scope": award.prize.scope if award.prize else "", "goal_id": award.goal_id, "rank": award.level,
+             "participant_id": award.participant.participant_key, "participant_name": award.participant.name,
+             "region": award.participant.region, "points": award.points}
+            for award in prize_award_list(campaign=campaign)],
     }
 
 

@@ -5,7 +5,12 @@ Approval freezes a rule version: the document is validated, compiled against the
 and proven read-only by the guard (statically, and on the customer's database when one is connected). It
 then creates the campaign's loyalty program (type points: each participant is a member keyed by the
 salesperson id), provisions the campaign in TLP (skipped, with the reason recorded, when the workspace has no
-TLP configuration) and schedules the periodic execution. The engine lives in ``apps.campaigns.execution``.
+TLP configuration), gives the participants who joined before approval their loyalty and TLP members, and
+schedules the periodic execution. The engine lives in ``apps.campaigns.execution``.
+
+Completion (``campaign_complete``) runs a final execution, pays the top-N leaderboard prizes on the final
+ranking through the ledger (once: each prize and winner is an idempotent allocation), and unschedules the
+campaign. docs/campaigns.md states the policies (ties, ranking, what a failed final execution does).
 """
 
 from __future__ import annotations
@@ -18,8 +23,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.campaigns.execution import params_encode
-from apps.campaigns.models import MIN_INTERVAL_SECONDS, Campaign, CampaignRuleVersion
+from apps.campaigns.execution import campaign_execute, params_encode
+from apps.campaigns.models import (
+    MIN_INTERVAL_SECONDS,
+    Campaign,
+    CampaignExecution,
+    CampaignParticipant,
+    CampaignRuleVersion,
+    LeaderboardPrize,
+    PointAllocation,
+)
 from apps.campaigns.participant_import import (  # noqa: F401 (re-exported)
     participants_import_csv,
     participants_import_source,
@@ -31,12 +44,15 @@ from apps.campaigns.participant_services import (  # noqa: F401 (re-exported)
     campaign_redemption_cancel,
     campaign_redemption_complete,
     participant_redeem,
+    participants_members_ensure,
 )
-from apps.campaigns.selectors import campaign_open_version, campaign_running_version
+from apps.campaigns.selectors import campaign_open_version, campaign_running_version, leaderboard_rank
 from apps.core.crypto import secret_encrypt
 from apps.core.errors import ApplicationError, ConflictError, UnprocessableError
 from apps.core.jobs import periodic_task_schedule, periodic_task_unschedule
+from apps.core.live import campaign_topic, live_broadcast
 from apps.loyalty.services import program_create
+from apps.loyalty.services.ledger import AwardRow, points_award_rows_bulk
 from apps.rules.document import rule_document_validate
 from apps.rules.selectors import mapped_tables, schema_mapping_dict
 from apps.rules.source_db import SourceDatabase, source_fetch, source_parse_url
@@ -97,9 +113,9 @@ def campaign_create(*, name: str, start_date: dt.date, end_date: dt.date, descri
                     currency: str = Campaign.Currency.BRL, language: str = "en", created_by: Any = None,
                     execution_interval_seconds: int | None = None, retroactive_policy: str | None = None,
                     regional_award_policy: str | None = None, document: dict[str, Any] | None = None,
-                    source_text: str = "") -> Campaign:
-    """A draft campaign (with a first draft rule version when ``document`` is given). Refuses a period that
-    ends before it starts and an interval under a minute."""
+                    source_text: str = "", leaderboard_prizes: list[dict[str, Any]] | None = None) -> Campaign:
+    """A draft campaign (with a first draft rule version when ``document`` is given, and its top-N leaderboard
+    prizes). Refuses a period that ends before it starts, an interval under a minute, invalid prizes (400)."""
     extra = {key: value for key, value in (("execution_interval_seconds", execution_interval_seconds),
                                            ("retroactive_policy", retroactive_policy),
                                            ("regional_award_policy", regional_award_policy)) if value is not None}
@@ -108,15 +124,19 @@ def campaign_create(*, name: str, start_date: dt.date, end_date: dt.date, descri
                                        currency=currency, language=language, created_by=created_by, **extra)
     if document is not None:
         campaign_rule_version_save(campaign=campaign, document=document, source_text=source_text, user=created_by)
+    if leaderboard_prizes:
+        campaign_leaderboard_prizes_set(campaign=campaign, prizes=leaderboard_prizes)
     return campaign
 
 
 @transaction.atomic
 def campaign_update(*, campaign: Campaign, user: Any = None, document: dict[str, Any] | None = None,
-                    source_text: str = "", **fields: Any) -> Campaign:
-    """Change a campaign's settings and/or its rules. A completed or cancelled campaign is refused (409).
-    New rules on an approved or active campaign become a new draft version; the approved one keeps running
-    until the new one is approved. The period and currency of a running campaign are frozen by its version."""
+                    source_text: str = "", leaderboard_prizes: list[dict[str, Any]] | None = None,
+                    **fields: Any) -> Campaign:
+    """Change a campaign's settings, its rules and/or its leaderboard prizes (``None``: unchanged; a list
+    replaces them). A completed or cancelled campaign is refused (409). New rules on an approved or active
+    campaign become a new draft version; the approved one keeps running until the new one is approved. The
+    period and currency of a running campaign are frozen by its version, and so are its prizes (409)."""
     campaign = _lock(campaign)
     if campaign.status in CLOSED:
         raise ConflictError(_("A completed or cancelled campaign cannot be changed."), code="campaign_closed")
@@ -134,6 +154,8 @@ def campaign_update(*, campaign: Campaign, user: Any = None, document: dict[str,
     campaign.save()
     if document is not None:
         campaign_rule_version_save(campaign=campaign, document=document, source_text=source_text, user=user)
+    if leaderboard_prizes is not None:
+        campaign_leaderboard_prizes_set(campaign=campaign, prizes=leaderboard_prizes)
     if running and "execution_interval_seconds" in fields:
         _schedule(campaign)
     return campaign
@@ -234,6 +256,7 @@ def campaign_approve(*, campaign: Campaign, user: Any, comment: str = "") -> Cam
     if not report.ok:
         raise UnprocessableError(_("The compiled SQL did not pass the read-only guard."), code="sql_rejected",
                                  fields={"sql": [issue.message for issue in report.errors]})
+    _prize_goals_check(campaign, document)
     previous = campaign_running_version(campaign=campaign)
     if previous is not None:
         previous.status = CampaignRuleVersion.Status.SUPERSEDED
@@ -249,6 +272,8 @@ def campaign_approve(*, campaign: Campaign, user: Any, comment: str = "") -> Cam
     _program_ensure(campaign)
     _tlp_provision(campaign, document)
     campaign.save()
+    # Participants imported or linked before approval join the campaign's points now.
+    participants_members_ensure(campaign=campaign, participants=list(campaign.participants.all()))
     _schedule(campaign)
     return version
 
@@ -299,21 +324,192 @@ def _schedule(campaign: Campaign) -> None:
 def _stop(campaign: Campaign, status: str) -> Campaign:
     campaign = _lock(campaign)
     _transition(campaign, status)
-    campaign.save(update_fields=["status", "updated_at"])
+    if status == Campaign.Status.COMPLETED:
+        campaign.completed_at = timezone.now()
+    campaign.save(update_fields=["status", "completed_at", "updated_at"])
     periodic_task_unschedule(schema_name=connection.schema_name, name=schedule_name(campaign))
     return campaign
 
 
-@transaction.atomic
-def campaign_complete(*, campaign: Campaign) -> Campaign:
-    """End a running campaign (after its last execution): no more scheduled runs."""
-    return _stop(campaign, Campaign.Status.COMPLETED)
+def campaign_complete(*, campaign: Campaign, user: Any = None, final_execution: bool = True) -> Campaign:
+    """End a running campaign: a final execution first (unless ``final_execution`` is false: the latest
+    progress then stands), then, in one transaction, the status, the top-N leaderboard prizes paid on the final
+    ranking and the schedule removed. Refuses (409) a campaign that is not approved or active, and
+    (409 ``final_execution_failed``) when the final execution fails: the campaign keeps running, the failed
+    execution stays recorded and nothing else is written."""
+    if campaign.status not in TRANSITIONS[Campaign.Status.COMPLETED]:
+        _transition(campaign, Campaign.Status.COMPLETED)  # raises the 409 with the statuses
+    if final_execution:
+        execution = campaign_execute(campaign=campaign, user=user)
+        if execution.status != CampaignExecution.Status.SUCCEEDED:
+            raise ConflictError(_("The final execution failed, so the campaign was not completed: %(error)s")
+                                % {"error": execution.error}, code="final_execution_failed")
+    with transaction.atomic():
+        campaign = _stop(campaign, Campaign.Status.COMPLETED)
+        paid = _prizes_pay(campaign)
+    live_broadcast(topic=campaign_topic(campaign.pk), event="campaign.completed", payload={
+        "campaign_id": str(campaign.pk), "prize_winners": len(paid), "prize_points": sum(paid.values())})
+    return campaign
 
 
 @transaction.atomic
 def campaign_cancel(*, campaign: Campaign) -> Campaign:
-    """Cancel a campaign that is not over: no more runs; points already allocated stay in the ledger."""
+    """Cancel a campaign that is not over: no more runs; points already allocated stay in the ledger, and no
+    leaderboard prize is paid."""
     return _stop(campaign, Campaign.Status.CANCELLED)
+
+
+# ------------------------------------------------------------------------------------------ leaderboard prizes
+PRIZE_FIELDS = ("scope", "goal_id", "rank_from", "rank_to", "points", "name")
+MAX_PRIZE_RANK = 1000
+
+
+def _prizes_clean(prizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each prize complete and sane, and no two bands of one leaderboard (scope and goal) overlapping: a rank
+    pays at most one prize per leaderboard. Refuses (400) with the errors per prize."""
+    cleaned, errors = [], {}
+    for index, prize in enumerate(prizes):
+        problems = []
+        item = {"scope": prize.get("scope") or LeaderboardPrize.Scope.CAMPAIGN,
+                "goal_id": str(prize.get("goal_id") or "").strip(), "name": str(prize.get("name") or "").strip(),
+                "rank_from": prize.get("rank_from", 1), "points": prize.get("points")}
+        item["rank_to"] = prize.get("rank_to") or item["rank_from"]
+        if item["scope"] not in LeaderboardPrize.Scope.values:
+            problems.append(_("Unknown leaderboard."))
+        if not item["goal_id"] or len(item["goal_id"]) > 40:
+            problems.append(_("Name the goal whose leaderboard pays the prize."))
+        ranks = (item["rank_from"], item["rank_to"])
+        if not all(isinstance(rank, int) and not isinstance(rank, bool) for rank in ranks) \
+                or not 1 <= item["rank_from"] <= item["rank_to"] <= MAX_PRIZE_RANK:
+            problems.append(_("Ranks go from 1 to %(max)d, the first not after the last.") % {"max": MAX_PRIZE_RANK})
+        if not isinstance(item["points"], int) or isinstance(item["points"], bool) or item["points"] <= 0:
+            problems.append(_("Points must be a positive whole number."))
+        if len(item["name"]) > 200:
+            problems.append(_("At most 200 characters."))
+        if problems:
+            errors[str(index)] = problems
+        cleaned.append(item)
+    if not errors:
+        for index, item in enumerate(cleaned):
+            for other in cleaned[:index]:
+                if (other["scope"], other["goal_id"]) == (item["scope"], item["goal_id"]) and \
+                        other["rank_from"] <= item["rank_to"] and item["rank_from"] <= other["rank_to"]:
+                    errors[str(index)] = [_("Overlaps another prize of the same leaderboard.")]
+    if errors:
+        raise ApplicationError(_("The leaderboard prizes are not valid."), code="invalid",
+                               fields={"leaderboard_prizes": errors})
+    return cleaned
+
+
+def _prize_goals_check(campaign: Campaign, document: dict[str, Any]) -> None:
+    """Every prize ranks an individual goal of the rules (422 otherwise: at approval, the rules are final)."""
+    individual = {goal["id"] for goal in document.get("goals") or [] if goal.get("scope") == "individual"}
+    unknown = sorted({prize.goal_id for prize in campaign.leaderboard_prizes.all()} - individual)
+    if unknown:
+        raise UnprocessableError(_("A leaderboard prize names a goal that is not an individual goal of the rules."),
+                                 code="prize_goal_unknown", fields={"leaderboard_prizes": unknown})
+
+
+@transaction.atomic
+def campaign_leaderboard_prizes_set(*, campaign: Campaign, prizes: list[dict[str, Any]]) -> list[LeaderboardPrize]:
+    """Replace the campaign's top-N leaderboard prizes (``scope`` campaign or region, ``goal_id``, ``rank_from``,
+    ``rank_to``, ``points`` per winner, ``name``). They pay out of the approved rules' budget, so they are set
+    before approval: refused (409 ``campaign_running``) once the campaign is approved, and (400) invalid."""
+    campaign = _lock(campaign)
+    if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.PENDING_APPROVAL):
+        raise ConflictError(_("Leaderboard prizes are set before the campaign is approved."),
+                            code="campaign_running", fields={"leaderboard_prizes": [_("Frozen.")]})
+    cleaned = _prizes_clean(prizes)
+    campaign.leaderboard_prizes.all().delete()
+    return LeaderboardPrize.objects.bulk_create([LeaderboardPrize(campaign=campaign, **item) for item in cleaned])
+
+
+def leaderboard_prize_check(*, campaign: Campaign, prize: LeaderboardPrize | None = None,
+                            **fields: Any) -> dict[str, Any]:
+    """One prize added (or ``prize`` changed) as it would be saved, checked with the campaign's other prizes
+    (``campaign_leaderboard_prizes_set``'s rules); refuses (409) after approval, (400) invalid."""
+    if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.PENDING_APPROVAL):
+        raise ConflictError(_("Leaderboard prizes are set before the campaign is approved."),
+                            code="campaign_running")
+    others = [{name: getattr(other, name) for name in PRIZE_FIELDS}
+              for other in campaign.leaderboard_prizes.exclude(pk=getattr(prize, "pk", None))]
+    current = {name: getattr(prize, name) for name in PRIZE_FIELDS} if prize is not None else {}
+    merged = {**current, **{name: value for name, value in fields.items() if name in PRIZE_FIELDS}}
+    return _prizes_clean([*others, merged])[-1]
+
+
+@transaction.atomic
+def leaderboard_prize_save(*, campaign: Campaign, prize: LeaderboardPrize | None = None,
+                           **fields: Any) -> LeaderboardPrize:
+    """Add one prize, or change ``prize`` (the back office's form); see ``leaderboard_prize_check``."""
+    campaign = _lock(campaign)
+    item = leaderboard_prize_check(campaign=campaign, prize=prize, **fields)
+    prize = prize or LeaderboardPrize(campaign=campaign)
+    for name, value in item.items():
+        setattr(prize, name, value)
+    prize.save()
+    return prize
+
+
+@transaction.atomic
+def leaderboard_prize_delete(*, prize: LeaderboardPrize) -> None:
+    campaign = _lock(prize.campaign)
+    if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.PENDING_APPROVAL):
+        raise ConflictError(_("Leaderboard prizes are set before the campaign is approved."),
+                            code="campaign_running")
+    prize.delete()
+
+
+def _prizes_pay(campaign: Campaign) -> dict[Any, int]:
+    """Pay each leaderboard prize to the participants at its ranks on the final ranking (``leaderboard_rank``:
+    eligible participants with attainment above zero, ties sharing a rank), through the ledger, once: the
+    allocation and ledger key is ``campaign:<id>:prize:<prize>:p:<participant>``. Returns points per
+    participant id."""
+    prizes = list(campaign.leaderboard_prizes.all())
+    version = campaign_running_version(campaign=campaign)
+    execution = campaign.executions.filter(status=CampaignExecution.Status.SUCCEEDED).order_by("-started_at").first()
+    if not prizes or version is None or execution is None:
+        return {}
+    winners: list[tuple[LeaderboardPrize, Any, int]] = []  # prize, ranked participant, rank
+    for scope, goal_id in {(prize.scope, prize.goal_id) for prize in prizes}:
+        boards = leaderboard_rank(campaign=campaign, goal_id=goal_id, by_region=scope == LeaderboardPrize.Scope.REGION)
+        bands = [prize for prize in prizes if (prize.scope, prize.goal_id) == (scope, goal_id)]
+        for board in boards.values():
+            for entry in board:
+                prize = next((band for band in bands if band.rank_from <= entry.rank <= band.rank_to), None)
+                if prize is not None:
+                    winners.append((prize, entry, entry.rank))
+    if not winners:
+        return {}
+    winners.sort(key=lambda winner: str(winner[1].member_id))  # the ledger's lock order
+    keys = [f"campaign:{campaign.pk}:prize:{prize.pk}:p:{entry.participant_id}" for prize, entry, _r in winners]
+    reason = _("%(campaign)s: %(prize)s (rank %(rank)d)")
+    entry_ids = points_award_rows_bulk(awards=[
+        AwardRow(member_id=entry.member_id, points=int(prize.points), idempotency_key=key, pending_days=0,
+                 campaign_id=campaign.pk, reason=reason % {
+                     "campaign": campaign.name, "rank": rank,
+                     "prize": prize.name or _ranks(prize)})
+        for (prize, entry, rank), key in zip(winners, keys, strict=True)])
+    PointAllocation.objects.bulk_create([
+        PointAllocation(campaign=campaign, participant_id=entry.participant_id, execution=execution,
+                        rule_version=version, goal_id=prize.goal_id, level=rank, kind=PointAllocation.Kind.PRIZE,
+                        points=int(prize.points), prize=prize, idempotency_key=key, ledger_entry_id=entry_id)
+        for (prize, entry, rank), key, entry_id in zip(winners, keys, entry_ids, strict=True)])
+    paid: dict[Any, int] = {}
+    for prize, entry, _rank in winners:
+        paid[entry.participant_id] = paid.get(entry.participant_id, 0) + int(prize.points)
+    participants = list(CampaignParticipant.objects.filter(pk__in=list(paid)))
+    for participant in participants:
+        participant.points_allocated += paid[participant.pk]
+    CampaignParticipant.objects.bulk_update(participants, ["points_allocated"], batch_size=500)
+    return paid
+
+
+def _ranks(prize: LeaderboardPrize) -> str:
+    """An unnamed prize's name: "top 3", "ranks 4-10"."""
+    if prize.rank_from == 1:
+        return _("top %(count)d") % {"count": prize.rank_to}
+    return _("ranks %(first)d-%(last)d") % {"first": prize.rank_from, "last": prize.rank_to}
 
 
 @transaction.atomic

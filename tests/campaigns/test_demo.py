@@ -61,6 +61,11 @@ def test_the_demo_runs_the_seed_campaign_once(tenant, make_user, pt_sales_db, dj
     assert best.pk == mine.pk
     # Every other salesperson imported from the sales database as a participant user.
     assert campaign.participants.filter(user__isnull=True).count() == 0
+    # Each participant's loyalty member carries their real email (ana's for her seller), never a placeholder.
+    members = {m.pk: m for m in member_list().filter(program_id=campaign.loyalty_program_id)}
+    assert members[mine.member_id].email == DEMO_PARTICIPANT_EMAIL
+    assert all(members[p.member_id].email == p.user.email != "" for p in campaign.participants.select_related("user"))
+    assert not [m.email for m in members.values() if "invalid" in m.email]
     counts = (Campaign.objects.count(), PointAllocation.objects.count(), campaign.participants.count(),
               campaign.executions.count())
 
@@ -69,6 +74,22 @@ def test_the_demo_runs_the_seed_campaign_once(tenant, make_user, pt_sales_db, dj
     assert not again.created and again.campaign.pk == campaign.pk and again.linked_salesperson == mine.participant_key
     assert (Campaign.objects.count(), PointAllocation.objects.count(), campaign.participants.count(),
             campaign.executions.count()) == counts
+
+
+def test_a_demo_seeded_with_placeholder_emails_is_mended_by_the_next_run(tenant, make_user, pt_sales_db):
+    from apps.loyalty.models import Member
+
+    make_user(role="owner", email="admin@acme.test")
+    make_user(role="participant", email=DEMO_PARTICIPANT_EMAIL)
+    campaign = campaign_demo_seed(sales_db_path=str(pt_sales_db)).campaign
+    mine = campaign.participants.get(user__email=DEMO_PARTICIPANT_EMAIL)
+    Member.objects.filter(program_id=campaign.loyalty_program_id).update(  # what older demos stored
+        email="x@participants.invalid")
+
+    campaign_demo_seed(sales_db_path=str(pt_sales_db))
+
+    assert member_list().get(pk=mine.member_id).email == DEMO_PARTICIPANT_EMAIL
+    assert not member_list().filter(program_id=campaign.loyalty_program_id, email__endswith=".invalid").exists()
 
 
 def test_an_interrupted_demo_run_is_finished_by_the_next_one(tenant, make_user, pt_sales_db, monkeypatch):

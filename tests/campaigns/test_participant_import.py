@@ -122,3 +122,21 @@ def test_importing_from_the_database_needs_a_mapped_schema(campaign):
     with pytest.raises(UnprocessableError):
         participants_import_source(campaign=campaign)
     assert not campaign.participants.exists()
+
+
+def test_participants_imported_into_an_approved_campaign_join_with_their_email(campaign_with_source, make_user):
+    from apps.campaigns.services import campaign_approve, campaign_submit
+    from apps.loyalty.selectors import member_list
+
+    campaign = campaign_with_source("en")
+    participants_import_csv(campaign=campaign, file=_file(CSV))  # before approval: no program, no member yet
+    assert not CampaignParticipant.objects.filter(member_id__isnull=False).exists()
+    campaign_submit(campaign=campaign)
+    campaign_approve(campaign=campaign, user=make_user(role="admin"))
+    participants_import_csv(campaign=campaign, file=_file("salesperson_id,email,name\n103,ines@acme.test,Inês\n"))
+
+    members = {m.customer_id: m for m in member_list().filter(program_id=campaign.loyalty_program_id)}
+    assert {key: (m.email, m.name) for key, m in members.items()} == {
+        "101": ("maria.souza@acme.test", "Maria Souza"), "102": ("joao@acme.test", "João Lima"),
+        "103": ("ines@acme.test", "Inês")}
+    assert set(CampaignParticipant.objects.values_list("member_id", flat=True)) == {m.pk for m in members.values()}

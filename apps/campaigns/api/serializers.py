@@ -12,7 +12,29 @@ from apps.campaigns.models import (
     CampaignExecution,
     CampaignParticipant,
     CampaignRuleVersion,
+    LeaderboardPrize,
 )
+
+
+class LeaderboardPrizeInput(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=LeaderboardPrize.Scope.choices, default=LeaderboardPrize.Scope.CAMPAIGN,
+                                    help_text=_("The whole campaign's leaderboard, or each region's."))
+    goal_id = serializers.CharField(max_length=40, help_text=_("The individual goal whose attainment ranks."))
+    rank_from = serializers.IntegerField(min_value=1, max_value=1000, default=1)
+    rank_to = serializers.IntegerField(min_value=1, max_value=1000, required=False,
+                                       help_text=_("Default: rank_from (one rank)."))
+    points = serializers.IntegerField(min_value=1, max_value=1_000_000_000, help_text=_("Points per winner."))
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class LeaderboardPrizeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = LeaderboardPrize
+        fields = ["id", "scope", "goal_id", "rank_from", "rank_to", "points", "name"]
+
+
+PRIZES_HELP = _("Top-N leaderboard prizes, paid once when the campaign completes (ties share a rank and each "
+                "tied winner gets its prize). Set before approval; on update a list replaces them.")
 
 
 class CampaignCreateInput(serializers.Serializer):
@@ -28,6 +50,7 @@ class CampaignCreateInput(serializers.Serializer):
     document = serializers.JSONField(required=False, help_text=_("A rule document (see /api/rules/schema)."))
     source_text = serializers.CharField(required=False, allow_blank=True, default="",
                                         help_text=_("The campaign text the document was parsed from."))
+    leaderboard_prizes = LeaderboardPrizeInput(many=True, required=False, help_text=PRIZES_HELP)
 
 
 class CampaignUpdateInput(serializers.Serializer):
@@ -43,6 +66,12 @@ class CampaignUpdateInput(serializers.Serializer):
     document = serializers.JSONField(required=False, help_text=_(
         "New rules: on an approved or active campaign they become a new draft version."))
     source_text = serializers.CharField(required=False, allow_blank=True, default="")
+    leaderboard_prizes = LeaderboardPrizeInput(many=True, required=False, help_text=PRIZES_HELP)
+
+
+class CampaignCompleteInput(serializers.Serializer):
+    final_execution = serializers.BooleanField(default=True, help_text=_(
+        "Run a last execution before the final ranking (default). False: the latest progress stands."))
 
 
 class CampaignApproveInput(serializers.Serializer):
@@ -65,6 +94,7 @@ class RuleVersionOutput(serializers.ModelSerializer):
 
 
 class CampaignOutput(serializers.ModelSerializer):
+    leaderboard_prizes = LeaderboardPrizeOutput(many=True, read_only=True)
     connected = serializers.SerializerMethodField()
     running_version = serializers.SerializerMethodField()
     open_version = serializers.SerializerMethodField()
@@ -74,7 +104,8 @@ class CampaignOutput(serializers.ModelSerializer):
         fields = ["id", "name", "description", "status", "start_date", "end_date", "currency", "language",
                   "source_schema", "connected", "connection_engine", "execution_interval_seconds",
                   "retroactive_policy", "regional_award_policy", "loyalty_program_id", "tlp_status", "tlp_note",
-                  "running_version", "open_version", "created_at", "updated_at"]
+                  "leaderboard_prizes", "running_version", "open_version", "completed_at", "created_at",
+                  "updated_at"]
 
     def get_connected(self, campaign: Campaign) -> bool:
         return bool(campaign.connection_encrypted)
@@ -97,7 +128,7 @@ class ExecutionOutput(serializers.ModelSerializer):
         model = CampaignExecution
         fields = ["id", "status", "trigger", "rule_version", "started_at", "finished_at", "duration_ms", "query_ms",
                   "rows_scanned", "participants_updated", "points_allocated", "points_held",
-                  "points_clawed_back", "error"]
+                  "points_clawed_back", "points_unrecovered", "error"]
 
 
 class ParticipantOutput(serializers.ModelSerializer):
@@ -173,6 +204,18 @@ class GoalProgressOutput(serializers.Serializer):
     by_region = serializers.DictField(child=LeaderOutput(many=True))
 
 
+class PrizePaidOutput(serializers.Serializer):
+    prize_id = serializers.UUIDField()
+    name = serializers.CharField()
+    scope = serializers.CharField()
+    goal_id = serializers.CharField()
+    rank = serializers.IntegerField()
+    participant_id = serializers.CharField()
+    participant_name = serializers.CharField()
+    region = serializers.CharField()
+    points = serializers.IntegerField()
+
+
 class CampaignProgressOutput(serializers.Serializer):
     participants = serializers.IntegerField()
     eligible = serializers.IntegerField()
@@ -182,6 +225,7 @@ class CampaignProgressOutput(serializers.Serializer):
     last_execution = ExecutionOutput(allow_null=True)
     goals = serializers.DictField(child=GoalProgressOutput())
     regions = serializers.DictField(child=serializers.DictField())
+    prizes_paid = PrizePaidOutput(many=True, help_text=_("Leaderboard prizes paid when the campaign completed."))
 
 
 class MyCampaignOutput(serializers.Serializer):

@@ -1,8 +1,9 @@
 """Campaign API under ``/api/campaigns``: CRUD, submit, approve, execute, the connection to the customer's
 database, executions and participants. Thin: validate, call one service or selector, serialise.
 
-Roles: reading is for owners, admins, managers and analysts; changing a campaign and executing it for
-owners, admins and managers; approving for owners and admins only (a person: approval records who)."""
+Roles: reading is for owners, admins, managers and analysts; changing a campaign, executing, completing and
+cancelling it for owners, admins and managers; approving for owners and admins only (a person: approval
+records who)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ class CampaignViewSet(viewsets.GenericViewSet):
             status=CampaignRuleVersion.Status.SUPERSEDED)
         return selectors.campaign_list(status=self.request.query_params.get("status"),
                                        search=self.request.query_params.get("search")).prefetch_related(
-            Prefetch("rule_versions", queryset=versions))
+            Prefetch("rule_versions", queryset=versions), "leaderboard_prizes")
 
     def _campaign(self, pk: uuid.UUID) -> Campaign:
         campaign = selectors.campaign_get(campaign_id=pk)
@@ -79,8 +80,11 @@ class CampaignViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         serializer = s.CampaignCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "leaderboard_prizes" in data:
+            data["leaderboard_prizes"] = [dict(prize) for prize in data["leaderboard_prizes"]]
         campaign = services.campaign_create(created_by=request.user if request.user.is_authenticated else None,
-                                            **serializer.validated_data)
+                                            **data)
         return self._output(campaign, status.HTTP_201_CREATED)
 
     @extend_schema(tags=[TAG_CAMPAIGNS], summary=_("Get campaign details"),
@@ -98,6 +102,8 @@ class CampaignViewSet(viewsets.GenericViewSet):
         data = dict(serializer.validated_data)
         document = data.pop("document", None)
         source_text = data.pop("source_text", "")
+        if "leaderboard_prizes" in data:
+            data["leaderboard_prizes"] = [dict(prize) for prize in data["leaderboard_prizes"]]
         services.campaign_update(campaign=campaign, user=request.user if request.user.is_authenticated else None,
                                  document=document, source_text=source_text, **data)
         return self._output(campaign)
@@ -128,6 +134,22 @@ class CampaignViewSet(viewsets.GenericViewSet):
         serializer = s.CampaignApproveInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.campaign_approve(campaign=campaign, user=user, comment=serializer.validated_data["comment"])
+        return self._output(campaign)
+
+    @extend_schema(tags=[TAG_CAMPAIGNS], summary=_("Complete campaign"), request=s.CampaignCompleteInput,
+                   description=_("Runs a final execution (unless final_execution is false), pays the top-N "
+                                 "leaderboard prizes on the final ranking, and stops the scheduled runs. 409 "
+                                 "final_execution_failed when the final execution fails (the campaign keeps "
+                                 "running)."),
+                   responses={200: s.CampaignOutput, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: uuid.UUID) -> Response:
+        campaign = self._campaign(pk)
+        serializer = s.CampaignCompleteInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = request.user if request.user.is_authenticated else None
+        campaign = services.campaign_complete(campaign=campaign, user=user,
+                                              final_execution=serializer.validated_data["final_execution"])
         return self._output(campaign)
 
     @extend_schema(tags=[TAG_CAMPAIGNS], summary=_("Cancel campaign"), request=EMPTY_BODY,

@@ -207,3 +207,60 @@ def test_participants_are_imported_from_the_customer_database_through_the_api(ap
                                         format="json")
     assert response.status_code == 200 and response.json()["created"] == len(sales_data.salespeople)
     assert campaign.participants.filter(user__isnull=False).count() == len(sales_data.salespeople)
+
+
+def test_leaderboard_prizes_are_set_through_create_and_update(api_client):
+    client = api_client("manager")
+    body = {**BODY, "leaderboard_prizes": [{"goal_id": "individual", "rank_from": 1, "rank_to": 3, "points": 500,
+                                            "name": "Podium"}]}
+    created = client.post("/api/campaigns", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert [(p["scope"], p["rank_from"], p["rank_to"], p["points"]) for p in created.json()["leaderboard_prizes"]] \
+        == [("campaign", 1, 3, 500)]
+    url = f"/api/campaigns/{created.json()['id']}"
+
+    overlapping = client.put(url, {"leaderboard_prizes": [{"goal_id": "individual", "points": 5},
+                                                          {"goal_id": "individual", "points": 6}]}, format="json")
+    assert overlapping.status_code == 400 and "leaderboard_prizes" in overlapping.json()["error"]["fields"]
+    regional = client.put(url, {"leaderboard_prizes": [{"scope": "region", "goal_id": "individual", "points": 9}]},
+                          format="json")
+    assert regional.status_code == 200 and [p["scope"] for p in regional.json()["leaderboard_prizes"]] == ["region"]
+    assert client.put(url, {"name": "Renamed"}, format="json").json()["leaderboard_prizes"]  # unchanged
+
+
+@pytest.mark.parametrize(("role", "status"), [("analyst", 403), ("participant", 403), ("manager", 200),
+                                              ("admin", 200)])
+def test_complete_runs_the_final_execution_for_managers_and_admins(api_client, campaign_with_source, make_user,
+                                                                   role, status):
+    from apps.campaigns.services import campaign_approve
+
+    campaign = campaign_with_source("en")
+    campaign_submit(campaign=campaign)
+    campaign_approve(campaign=campaign, user=make_user(role="admin"))
+
+    response = api_client(role).post(f"/api/campaigns/{campaign.pk}/complete", {}, format="json")
+
+    assert response.status_code == status
+    campaign.refresh_from_db()
+    if status == 200:
+        assert response.json()["status"] == "completed" and response.json()["completed_at"]
+        assert campaign.executions.get().status == "succeeded"
+        again = api_client(role).post(f"/api/campaigns/{campaign.pk}/complete", {}, format="json")
+        assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_transition"
+    else:
+        assert campaign.status == Campaign.Status.APPROVED and not campaign.executions.exists()
+
+
+def test_complete_without_a_final_execution_and_on_a_draft(api_client, campaign_with_source):
+    draft = CampaignFactory()
+    response = api_client("admin").post(f"/api/campaigns/{draft.pk}/complete", {"final_execution": False},
+                                        format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "invalid_transition"
+
+
+def test_complete_and_prizes_are_in_the_openapi_schema(api_client):
+    schema = api_client("admin").get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    operation = schema["paths"]["/api/campaigns/{id}/complete"]["post"]
+    assert operation["tags"] == ["Campaign Management"] and {"200", "403", "404", "409"} <= set(operation["responses"])
+    assert "leaderboard_prizes" in schema["components"]["schemas"]["CampaignCreateInputRequest"]["properties"]
+    assert "prizes_paid" in schema["components"]["schemas"]["CampaignProgressOutput"]["properties"]
