@@ -2,17 +2,17 @@
 services and tasks call (they never import ``channels`` themselves).
 
 A topic is ``tenant`` (announcements to everyone signed in to the tenant), ``user:<uuid>`` (one user) or
-``campaign:<id>``. The group of a topic always includes the tenant's schema, so two tenants using the same
-topic name never hear each other.
+``campaign:<id>`` (who may hear it is decided by the campaigns app, through
+``live_topic_authoriser_register``). The group of a topic always includes the tenant's schema, so two
+tenants using the same topic name never hear each other.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -30,6 +30,7 @@ TOPIC_MAX_LENGTH = 200
 TOPIC_TENANT = "tenant"
 _TOPIC_USER = re.compile(r"^user:(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 _TOPIC_CAMPAIGN = re.compile(r"^campaign:(?P<id>[A-Za-z0-9_-]{1,64})$")
+_KIND_TOPICS = {"campaign": _TOPIC_CAMPAIGN}
 
 
 def _escape(value: str) -> str:
@@ -58,16 +59,35 @@ def campaign_topic(campaign_id: Any) -> str:
     return f"campaign:{campaign_id}"
 
 
+# Who may hear a kind of object's topic (``campaign:<id>``), decided by the app that owns the objects: it
+# registers a function here from its AppConfig.ready(), so apps.core never imports a domain app.
+TopicAuthoriser = Callable[..., bool]
+_AUTHORISERS: dict[str, TopicAuthoriser] = {}
+
+
+def live_topic_authoriser_register(*, kind: str, authorise: TopicAuthoriser) -> None:
+    """Install ``authorise(user=..., object_id=...) -> bool`` for the topics ``<kind>:<id>`` (``campaign``).
+    Runs in the tenant's schema, in Channels' database thread. Registering a kind again replaces it."""
+    if kind not in _KIND_TOPICS:
+        raise ValueError(f"unknown live topic kind: {kind!r}")
+    _AUTHORISERS[kind] = authorise
+
+
 def live_topic_allowed(*, user: Any, topic: str) -> bool:
     """Whether ``user`` (of the current tenant) may subscribe to ``topic``: the tenant's announcements, their
-    own user topic, and any campaign for now. Anything else, including malformed topics, is refused."""
+    own user topic, and a campaign when the campaigns app's authoriser says so (none registered: refused).
+    Anything else, including malformed topics, is refused."""
     if not getattr(user, "is_authenticated", False) or not isinstance(topic, str) or len(topic) > TOPIC_MAX_LENGTH:
         return False
     if topic == TOPIC_TENANT:
         return True
     if match := _TOPIC_USER.match(topic):
         return match["id"] == str(user.pk)
-    return bool(_TOPIC_CAMPAIGN.match(topic))
+    for kind, pattern in _KIND_TOPICS.items():
+        if match := pattern.match(topic):
+            authorise = _AUTHORISERS.get(kind)
+            return bool(authorise is not None and authorise(user=user, object_id=match["id"]))
+    return False
 
 
 def live_broadcast(*, topic: str, event: str, payload: Mapping[str, Any], schema_name: str | None = None) -> None:
@@ -87,7 +107,14 @@ def live_broadcast(*, topic: str, event: str, payload: Mapping[str, Any], schema
         # The channel layer serialises with msgpack: UUIDs, Decimals and datetimes become JSON strings here.
         "payload": json.loads(json.dumps(dict(payload), cls=DjangoJSONEncoder)),
     }
-    transaction.on_commit(functools.partial(_group_send, tenant_group(schema, topic), message), robust=True)
+    group = tenant_group(schema, topic)
+
+    # A named function, not a functools.partial: when a robust callback fails, Django logs the callback's
+    # __qualname__, which a partial lacks (the AttributeError would replace the best-effort failure).
+    def send_after_commit() -> None:
+        _group_send(group, message)
+
+    transaction.on_commit(send_after_commit, robust=True)
 
 
 def _group_send(group: str, message: dict[str, Any]) -> None:

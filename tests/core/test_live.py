@@ -19,7 +19,8 @@ from django_tenants.utils import schema_context
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from apps.accounts.tokens import TenantRefreshToken
-from apps.core.live import live_broadcast, tenant_group
+from apps.core import live
+from apps.core.live import live_broadcast, live_topic_allowed, live_topic_authoriser_register, tenant_group
 from incentiva.asgi import application
 
 ALPHA, BETA = "alpha.localhost", "beta.localhost"
@@ -158,8 +159,10 @@ async def test_topics_are_authorised(people):
 
     assert await _subscribe(alpha, f"user:{people.alpha.pk}") == {"type": "subscribed",
                                                                   "topic": f"user:{people.alpha.pk}"}
-    assert await _subscribe(alpha, "campaign:42") == {"type": "subscribed", "topic": "campaign:42"}
-    for forbidden in (f"user:{people.other_alpha.pk}", f"user:{people.beta.pk}", "admin", "campaign:", "user:me"):
+    assert await _subscribe(alpha, "tenant") == {"type": "subscribed", "topic": "tenant"}
+    # a campaign's topic is for its participants and the staff (apps.campaigns' authoriser): not this one
+    for forbidden in (f"user:{people.other_alpha.pk}", f"user:{people.beta.pk}", "admin", "campaign:", "user:me",
+                      "campaign:42", f"campaign:{uuid.uuid4()}"):
         answer = await _subscribe(alpha, forbidden)
         assert answer["type"] == "error"
         assert answer["code"] == "forbidden_topic"
@@ -176,10 +179,14 @@ async def test_topics_are_authorised(people):
                      schema_name="alpha")
     assert (await alpha.receive_json_from(timeout=TIMEOUT))["payload"] == {"points": 5}
 
-    # after unsubscribing, the topic is silent
-    await alpha.send_json_to({"action": "unsubscribe", "topic": "campaign:42"})
-    assert await alpha.receive_json_from(timeout=TIMEOUT) == {"type": "unsubscribed", "topic": "campaign:42"}
+    # a refused topic hears nothing
     await _broadcast(topic="campaign:42", event="leaderboard.changed", payload={}, schema_name="alpha")
+    assert await alpha.receive_nothing(timeout=0.5)
+
+    # after unsubscribing, the topic is silent
+    await alpha.send_json_to({"action": "unsubscribe", "topic": "tenant"})
+    assert await alpha.receive_json_from(timeout=TIMEOUT) == {"type": "unsubscribed", "topic": "tenant"}
+    await _broadcast(topic="tenant", event="announcement.published", payload={}, schema_name="alpha")
     assert await alpha.receive_nothing(timeout=0.5)
     await alpha.disconnect()
 
@@ -258,6 +265,46 @@ def test_tenant_group_keeps_tenants_and_lookalike_topics_apart():
     assert tenant_group("alpha", "tenant") == tenant_group("alpha", "tenant")
 
 
+def test_object_topics_ask_the_authoriser_their_app_registered(monkeypatch):
+    user = type("User", (), {"is_authenticated": True, "pk": uuid.uuid4()})()
+    asked: list[dict] = []
+    monkeypatch.setattr(live, "_AUTHORISERS", {})
+    assert not live_topic_allowed(user=user, topic="campaign:7")  # nobody registered: refused
+
+    def authorise(**kwargs) -> bool:  # type: ignore[no-untyped-def]
+        asked.append(kwargs)
+        return kwargs["object_id"] == "7"
+
+    live_topic_authoriser_register(kind="campaign", authorise=authorise)
+    assert live_topic_allowed(user=user, topic="campaign:7")
+    assert not live_topic_allowed(user=user, topic="campaign:8")
+    assert asked == [{"user": user, "object_id": "7"}, {"user": user, "object_id": "8"}]
+    anonymous = type("Anonymous", (), {"is_authenticated": False})()
+    assert not live_topic_allowed(user=anonymous, topic="campaign:7") and len(asked) == 2
+    with pytest.raises(ValueError):
+        live_topic_authoriser_register(kind="order", authorise=authorise)
+
+
+def test_the_campaigns_app_installs_the_campaign_authoriser():
+    # apps.campaigns' AppConfig.ready registered it (tests/campaigns/test_selectors_dashboard.py tests the rule)
+    assert "campaign" in live._AUTHORISERS
+
+
 def test_live_broadcast_refuses_the_public_schema():
     with pytest.raises(ValueError, match="tenant schema"):
         live_broadcast(topic="tenant", event="x", payload={}, schema_name="public")
+
+
+@pytest.mark.django_db
+def test_a_failing_channel_layer_is_logged_and_never_breaks_the_write(monkeypatch, caplog,
+                                                                      django_capture_on_commit_callbacks):
+    # Best effort: a broadcast that cannot reach Redis must not fail the service that committed its write.
+    def unreachable(group, message):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(live, "_group_send", unreachable)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        live_broadcast(topic="tenant", event="x", payload={"n": 1}, schema_name="alpha")
+
+    assert len(callbacks) == 1
+    assert "redis is down" in caplog.text
