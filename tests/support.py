@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import quote
 
+from django.conf import settings
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 from kombu import Exchange, Queue
@@ -26,6 +27,17 @@ def database_url(settings_dict: dict) -> str:
     if settings_dict.get("PORT"):
         netloc += f":{settings_dict['PORT']}"
     return f"postgres://{netloc}/{name}"
+
+
+def source_postgres_url(database: str) -> str:
+    """A URL for a scratch customer ("source") database named ``database`` on the test server, as a customer
+    would give it (host and port). With the embedded server (a unix socket, which source URLs refuse) it is the
+    PostgreSQL on localhost:5432."""
+    ours = settings.DATABASES["default"]
+    host = ours.get("HOST") or "127.0.0.1"
+    host = "localhost" if host.startswith("/") else host
+    auth = (ours.get("USER") or "postgres") + (f":{ours['PASSWORD']}" if ours.get("PASSWORD") else "")
+    return f"postgresql://{auth}@{host}:{ours.get('PORT') or 5432}/{database}"
 
 
 def broker_queue_delete(name: str) -> None:

@@ -19,6 +19,7 @@ from apps.rules.demo_data import (
     sales_generate,
 )
 from apps.rules.source_db import SourceDatabase, source_parse_url
+from tests.support import source_postgres_url
 
 SOURCE_LINES = 3000
 SOURCE_SEED = 7
@@ -30,18 +31,6 @@ def _base_name() -> str:
     return name.removeprefix("test_")
 
 
-def _pg_url(database: str) -> str:
-    ours = settings.DATABASES["default"]
-    host = ours.get("HOST") or "127.0.0.1"
-    port = ours.get("PORT") or 5432
-    user = ours.get("USER") or "postgres"
-    password = ours.get("PASSWORD") or ""
-    auth = f"{user}:{password}@" if password else f"{user}@"
-    if host.startswith("/"):  # unix socket (embedded server): TCP on localhost is not available
-        return f"postgresql://{auth}localhost:{port}/{database}"
-    return f"postgresql://{auth}{host}:{port}/{database}"
-
-
 def shape_db_name(shape: str) -> str:
     return f"{_base_name()}_src_{shape.replace('-', '_')}"
 
@@ -51,7 +40,7 @@ def pg_sources() -> Iterator[dict[str, SourceDatabase]]:
     """The three shapes loaded into three PostgreSQL databases (same seed: the same sales in each)."""
     sources = {}
     for shape in SHAPES:
-        source = source_parse_url(url=_pg_url(shape_db_name(shape)))
+        source = source_parse_url(url=source_postgres_url(shape_db_name(shape)))
         postgres_database_create(source=source, drop=True)
         sales_database_load(source=source, shape=shape, data=sales_generate(lines=SOURCE_LINES, shape=shape,
                                                                               seed=SOURCE_SEED))

@@ -9,7 +9,8 @@ from django.core.management import CommandError, call_command
 
 from apps.rules.demo_data import postgres_database_drop, sales_generate
 from apps.rules.source_db import source_fetch, source_parse_url
-from tests.rules.conftest import _pg_url, shape_db_name
+from tests.rules.conftest import shape_db_name
+from tests.support import source_postgres_url
 
 
 def test_generation_is_deterministic_and_realistic():
@@ -43,7 +44,7 @@ def test_command_loads_sqlite(tmp_path):
 
 
 def test_command_creates_and_loads_a_postgres_database_with_copy():
-    source = source_parse_url(url=_pg_url(shape_db_name("cmd")))
+    source = source_parse_url(url=source_postgres_url(shape_db_name("cmd")))
     try:
         out = io.StringIO()
         call_command("sales_demo_db", "--target", "postgres", "--dsn", source.url, "--lines", "2500",
