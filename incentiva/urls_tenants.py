@@ -33,6 +33,12 @@ urlpatterns = [
     path("r/", include("apps.referrals.urls")),
     # The signed-in member's loyalty & referral dashboard (apps/loyalty/views.py).
     path("me/", include("apps.loyalty.urls")),
+    # The admin campaign console: list, execution monitoring and the creation wizard (apps/campaigns/views/).
+    path("console/campaigns/", include("apps.campaigns.urls_console")),
+    # The signed-in participant's sales campaigns: my campaigns and each one's dashboard (apps/campaigns/views/).
+    path("campaigns/", include("apps.campaigns.urls_participant")),
+    # The tenant's branding: its settings page (/console/branding/), /branding.css and the logo (apps/branding).
+    path("", include("apps.branding.urls")),
     path("", core_views.tenant_home, name="home"),
 ]
 

@@ -79,6 +79,7 @@ TENANT_APPS = [
     "apps.campaigns",
     "apps.ai",
     "apps.tlp",
+    "apps.branding",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -96,6 +97,14 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 TENANT_LIMIT_SET_CALLS = env.bool("TENANT_LIMIT_SET_CALLS", default=True)
 # Seconds each process keeps a host → tenant lookup (apps/tenants/middleware.py); 0 turns the cache off.
 TENANT_CACHE_SECONDS = env.int("TENANT_CACHE_SECONDS", default=5)
+# Seconds each process keeps other per-request lookups (apps/core/local_cache.py): a JWT's user, an API key, the
+# loyalty program (and its tiers) a customer id is found in. Saving or deleting the row clears the process's own
+# copy at once; other processes follow within the TTL (a deactivation or revocation too). 0 turns one off.
+AUTH_USER_CACHE_SECONDS = env.int("AUTH_USER_CACHE_SECONDS", default=5)
+# A JWT's signature and claims, verified once per process for this long (its expiry is checked every time).
+AUTH_TOKEN_CACHE_SECONDS = env.int("AUTH_TOKEN_CACHE_SECONDS", default=60)
+AUTH_API_KEY_CACHE_SECONDS = env.int("AUTH_API_KEY_CACHE_SECONDS", default=5)
+LOYALTY_PROGRAM_CACHE_SECONDS = env.int("LOYALTY_PROGRAM_CACHE_SECONDS", default=5)
 
 ROOT_URLCONF = "incentiva.urls_tenants"
 PUBLIC_SCHEMA_URLCONF = "incentiva.urls_public"
@@ -134,6 +143,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.platform",
+                "apps.branding.context_processors.branding",
             ],
         },
     }
@@ -304,6 +314,7 @@ SPECTACULAR_SETTINGS = {
         "LedgerSourceEnum": "apps.loyalty.models.LedgerEntry.Source",
         "AwardSourceEnum": "apps.loyalty.services.ledger.AWARD_SOURCE_CHOICES",
         "LanguageCodeEnum": ["en", "pt-br", "es"],
+        "LeaderboardScopeEnum": "apps.campaigns.models.LeaderboardPrize.Scope",
     },
 }
 

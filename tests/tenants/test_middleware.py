@@ -93,3 +93,59 @@ def test_each_request_gets_its_own_tenant_object(db, rf):
     second = middleware.get_tenant(Domain, "alpha.localhost")
     assert first is not second
     assert first.pk == second.pk
+
+
+# ------------------------------------------------------------------------------------------ kept search_path
+def _sets(captured) -> list[str]:  # type: ignore[no-untyped-def]
+    return [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SET search_path")]
+
+
+def test_a_kept_connection_is_not_sent_the_same_search_path_again(api_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_client("admin")
+    assert client.get("/api/loyalty-referral/programs").status_code == 200
+    with CaptureQueriesContext(connection) as second:
+        assert client.get("/api/loyalty-referral/programs").status_code == 200
+    assert second.captured_queries  # the request did query
+    assert _sets(second) == []
+
+
+def test_switching_tenants_sets_each_ones_path_and_reads_its_rows(api_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_tenants.utils import schema_context
+
+    from apps.loyalty.models import Program
+    from tests.factories.accounts import UserFactory
+
+    alpha = api_client("admin")
+    Program.objects.create(name="Alpha's program")
+    with schema_context("beta"):
+        Program.objects.create(name="Beta's program")
+        beta = api_client(None, host="beta.localhost", user=UserFactory(role="admin"))
+    assert beta.get("/api/loyalty-referral/programs").status_code == 200  # both hosts known (cached)
+    assert alpha.get("/api/loyalty-referral/programs").status_code == 200
+
+    with CaptureQueriesContext(connection) as on_beta:
+        beta_names = [p["name"] for p in beta.get("/api/loyalty-referral/programs").json()["results"]]
+    with CaptureQueriesContext(connection) as on_alpha:
+        alpha_names = [p["name"] for p in alpha.get("/api/loyalty-referral/programs").json()["results"]]
+
+    assert beta_names == ["Beta's program"] and alpha_names == ["Alpha's program"]
+    assert _sets(on_beta) == ['SET search_path = "beta","public"']
+    assert _sets(on_alpha) == ['SET search_path = "alpha","public"']
+
+
+def test_a_connection_that_forgot_its_path_is_sent_it_again(api_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_client("admin")
+    assert client.get("/api/loyalty-referral/programs").status_code == 200
+    # a rollback (or a new connection) makes django-tenants forget the path it set, as PostgreSQL undid it
+    connection.search_path_set_schemas = None
+    with CaptureQueriesContext(connection) as after:
+        assert client.get("/api/loyalty-referral/programs").status_code == 200
+    assert _sets(after) == ['SET search_path = "alpha","public"']

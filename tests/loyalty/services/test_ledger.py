@@ -8,10 +8,10 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.core.errors import ApplicationError, ConflictError, UnprocessableError
+from apps.core.errors import ApplicationError, ConflictError, NotFoundError, UnprocessableError
 from apps.loyalty import services
 from apps.loyalty.models import LedgerAllocation, LedgerEntry, LedgerImmutableError, Program
-from apps.loyalty.services.ledger import add_months
+from apps.loyalty.services.ledger import MemberRef, add_months
 from tests.factories.loyalty import ProgramFactory, TierFactory
 
 
@@ -335,3 +335,75 @@ def test_award_bulk_repays_debt_and_keeps_the_balances_of_repeated_members(make_
     debtor, other = consistent(debtor), consistent(other)
     assert (debtor.available, debtor.debt, debtor.lifetime) == (15, 0, 95)
     assert other.available == 5
+
+
+# ---------------------------------------------------------------------------------------------- by customer id
+def test_a_member_named_by_customer_id_is_found_and_locked_in_one_statement(program, member, consistent):
+    ref = MemberRef(program_id=program.pk, customer_id=member.customer_id)
+    with CaptureQueriesContext(connection) as ctx:
+        entry = services.points_award(member=ref, points=12, source="purchase", idempotency_key="by-ref")
+    locks = [query["sql"] for query in ctx.captured_queries if "FOR UPDATE" in query["sql"]]
+    assert len(locks) == 1 and '"loyalty_member"."customer_id"' in locks[0]
+    assert entry.member.pk == member.pk and entry.member.customer_id == member.customer_id
+    assert consistent(member).available == 12
+    # a replay by reference returns the first entry
+    assert services.points_award(member=ref, points=12, source="purchase", idempotency_key="by-ref").pk == entry.pk
+    deducted = services.points_deduct(member=ref, points=2, reason="fix", idempotency_key="by-ref-deduct")
+    assert deducted.amount == -2 and consistent(member).available == 10
+
+
+def test_an_unknown_customer_id_is_404_whatever_else_is_wrong_and_writes_nothing(program):
+    ref = MemberRef(program_id=program.pk, customer_id="nobody")
+    with pytest.raises(NotFoundError) as refused:
+        services.points_award(member=ref, points=-1, source="manual", idempotency_key="x")  # also invalid
+    assert refused.value.code == "member_not_found"
+    with pytest.raises(NotFoundError):
+        services.points_deduct(member=ref, points=1, reason="x", idempotency_key="y")
+    assert not LedgerEntry.objects.filter(idempotency_key__in=["x", "y"]).exists()
+
+
+def test_a_customer_id_of_another_program_is_not_found(program, member):
+    other = ProgramFactory()
+    with pytest.raises(NotFoundError):
+        services.points_award(member=MemberRef(program_id=other.pk, customer_id=member.customer_id), points=1,
+                              source="purchase", idempotency_key="elsewhere")
+
+
+# ---------------------------------------------------------------------------------------------- tiers after a credit
+@pytest.fixture
+def points_tiers(program):  # type: ignore[no-untyped-def]
+    program.tier_basis = Program.TierBasis.POINTS
+    program.save()
+    return [TierFactory(program=program, name="Silver", rank=1, threshold=100),
+            TierFactory(program=program, name="Gold", rank=2, threshold=500)]
+
+
+def _qualifying_reads(ctx) -> int:  # type: ignore[no-untyped-def]
+    return sum('SUM("loyalty_ledgerentry"."amount")' in query["sql"] for query in ctx.captured_queries)
+
+
+def test_a_credit_that_cannot_reach_the_next_tier_skips_the_qualifying_query(points_tiers, member, award):
+    with CaptureQueriesContext(connection) as below:
+        award(member, 60)
+    with CaptureQueriesContext(connection) as reaching:
+        award(member, 60)  # lifetime 120 could reach Silver (100): the value is computed, the tier moves
+    member.refresh_from_db()
+    assert _qualifying_reads(below) == 0
+    assert _qualifying_reads(reaching) == 1
+    assert member.tier.name == "Silver"
+
+
+def test_points_that_do_not_qualify_do_not_upgrade_even_when_lifetime_would(points_tiers, program, member, award):
+    # given 150 lifetime points, of which only 50 were earned (the rest a manual adjustment, not qualifying)
+    award(member, 100, source="manual", reason="goodwill")
+    award(member, 50)
+    member.refresh_from_db()
+    assert member.tier is None  # the value (50) was computed, since lifetime (150) could have reached Silver
+
+
+def test_a_pending_downgrade_or_a_window_always_recalculates(points_tiers, program, member, award):
+    program.tier_window_days = 365
+    program.save()
+    with CaptureQueriesContext(connection) as windowed:
+        award(member, 10)
+    assert _qualifying_reads(windowed) == 1

@@ -247,3 +247,56 @@ def test_rows_for_another_tenant_are_not_delivered_here(tlp_configured, other_te
     with schema_context(other_tenant.schema_name):
         assert tlp_outbox_deliver().claimed == 0  # beta has no TLP configured and its own (empty) outbox
     assert TLPOutbox.objects.get().status == Status.PENDING
+
+
+# ------------------------------------------------------------------------------------------ the switch, read once
+def _switch_reads(captured) -> int:  # type: ignore[no-untyped-def]
+    """Statements that read the configuration on their own (not as a subquery of another statement)."""
+    return sum(query["sql"].startswith('SELECT "tlp_tlpconfiguration"') for query in captured.captured_queries)
+
+
+def test_inside_a_memo_block_the_switch_is_read_once(tlp_configured):
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.tlp.services.outbox import tlp_configuration_memo
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as outside:
+        enqueue("m-1", 5, "memo-a")
+        enqueue("m-1", 5, "memo-b")
+    with transaction.atomic(), CaptureQueriesContext(connection) as inside, tlp_configuration_memo():
+        enqueue("m-2", 5, "memo-c")
+        enqueue("m-2", 5, "memo-d")
+    assert _switch_reads(outside) == 2
+    assert _switch_reads(inside) == 1
+    assert TLPOutbox.objects.filter(idempotency_key__startswith="memo-").count() == 4
+
+
+def test_a_memo_given_by_the_caller_is_trusted_and_reads_nothing(tlp_configured):
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.tlp.services.outbox import tlp_configuration_memo
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        with tlp_configuration_memo(active=False):
+            assert enqueue("m-3", 5, "memo-off") is None
+        with tlp_configuration_memo(active=True), tlp_configuration_memo():  # an inner block keeps the answer
+            assert enqueue("m-3", 5, "memo-on") is not None
+    assert _switch_reads(ctx) == 0
+
+
+def test_a_points_award_reads_the_switch_with_its_member_lock(tlp_configured):
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.loyalty.services import points_award
+    from apps.loyalty.services.ledger import MemberRef
+    from tests.factories.loyalty import ProgramFactory, member_make
+
+    program = ProgramFactory()
+    member = member_make(program)
+    with CaptureQueriesContext(connection) as ctx:
+        entry = points_award(member=MemberRef(program_id=program.pk, customer_id=member.customer_id), points=7,
+                             source="purchase", idempotency_key="switch-in-lock")
+    assert _switch_reads(ctx) == 0  # read inside the lock statement, as EXISTS (...)
+    assert any('"tlp_tlpconfiguration"' in query["sql"] and "FOR UPDATE" in query["sql"]
+               for query in ctx.captured_queries)
+    assert TLPOutbox.objects.filter(idempotency_key=f"ledger:{entry.pk}", operation="accrue").exists()
