@@ -1,8 +1,7 @@
 /* The participant's campaign dashboard (templates/campaigns/participant/dashboard.html). No inline code: the
  * CSP forbids it; data comes from json_script elements.
  * - The progress chart (Chart.js, vendor/chart.js) from #progress-data; the table beside it has the same data.
- * - Redeem forms open a confirmation <dialog>; "Yes, redeem" submits the form with confirmed=1. Without this
- *   script the server asks for the confirmation on a page of its own.
+ * - The redemption dialog is static/js/redeem-dialog.js (shared with the member dashboard).
  * - Live: the page subscribes over /ws/live/ to the user's and the campaign's topics (#live-config); on an
  *   event about this campaign it fetches the dashboard's changing part (live/) and swaps it in, keeping the
  *   focus where it was, and says so in a status message. */
@@ -12,10 +11,7 @@
   var config = readJSON("live-config");
   var container = document.getElementById("campaign-live");
   var statusLine = document.getElementById("live-status");
-  var dialog = document.getElementById("redeem-dialog");
-  var dialogText = document.getElementById("redeem-dialog-text");
   var chart = null;
-  var pendingPrize = null;
 
   function readJSON(id) {
     var element = document.getElementById(id);
@@ -82,44 +78,6 @@
         },
         plugins: { legend: { labels: { color: text } } }
       }
-    });
-  }
-
-  // ------------------------------------------------------------------------------------------ redemption
-  // Delegated, so forms swapped in by a live update work too; the dialog remembers the prize, not the form,
-  // because the form it was opened from may have been replaced meanwhile.
-  if (dialog && typeof dialog.showModal === "function") {
-    document.addEventListener("submit", function (event) {
-      var form = event.target;
-      if (!form.classList || !form.classList.contains("redeem-form")) {
-        return;
-      }
-      var confirmed = form.querySelector("input[name=confirmed]");
-      if (confirmed && confirmed.value === "1") {
-        return;
-      }
-      event.preventDefault();
-      pendingPrize = form.getAttribute("data-prize");
-      dialogText.textContent = form.getAttribute("data-confirm") || "";
-      dialog.returnValue = "";
-      dialog.showModal();
-    });
-    dialog.addEventListener("close", function () {
-      var prize = pendingPrize;
-      pendingPrize = null;
-      if (!prize || dialog.returnValue !== "confirm") {
-        return;
-      }
-      var form = container && container.querySelector("form.redeem-form[data-prize=\"" + CSS.escape(prize) + "\"]");
-      if (!form) {
-        return; // the prize is no longer affordable after an update: nothing to submit
-      }
-      form.querySelector("input[name=confirmed]").value = "1";
-      var button = form.querySelector("button[type=submit]");
-      if (button) {
-        button.disabled = true; // one click, one redemption (the token makes a replay harmless anyway)
-      }
-      form.submit();
     });
   }
 

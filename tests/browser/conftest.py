@@ -14,17 +14,24 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
 
-from tests.support import database_url
+from apps.campaigns.models import Campaign, PointAllocation, ProgressSnapshot
+from apps.campaigns.services import schedule_name
+from apps.core.jobs import periodic_task_unschedule
+from tests.support import database_url, loyalty_program_purge
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -124,3 +131,86 @@ def site(live_server_port) -> SimpleNamespace:  # type: ignore[no-untyped-def]
     """Where alpha and beta are served: ``site.alpha + "/me/"``."""
     return SimpleNamespace(port=live_server_port, alpha=f"http://alpha.localhost:{live_server_port}",
                            beta=f"http://beta.localhost:{live_server_port}")
+
+
+@pytest.fixture(scope="session")
+def screen() -> SimpleNamespace:
+    """Browser context options for the two screens every page is checked on:
+    ``browser.new_context(**screen.desktop)`` (1280x900) and ``**screen.phone`` (375x812, 2x, touch)."""
+    return SimpleNamespace(
+        desktop={"viewport": {"width": 1280, "height": 900}},
+        phone={"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True,
+               "has_touch": True},
+    )
+
+
+@pytest.fixture(scope="session")
+def screenshot() -> Callable[[Any, str], None]:
+    """``screenshot(page, name)`` saves a full-page ``<name>.png``: under docs/screenshots/ with SCREENSHOTS=1 in the
+    environment, otherwise in a temporary folder, so a test run never changes tracked files."""
+    folder = (Path(settings.BASE_DIR) / "docs" / "screenshots" if os.environ.get("SCREENSHOTS") == "1"
+              else Path(tempfile.mkdtemp(prefix="incentiva-screenshots-")))
+
+    def take(page: Any, name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    return take
+
+
+@pytest.fixture
+def sign_in(site) -> Callable[[Any, str, str, str], None]:  # type: ignore[no-untyped-def]
+    """``sign_in(page, path, email, password)`` opens ``path`` in alpha, which must send an anonymous visitor to the
+    real login page, signs in there and waits to be back on ``path``."""
+
+    def run(page: Any, path: str, email: str, password: str) -> None:
+        page.goto(f"{site.alpha}{path}")
+        assert "/accounts/login/" in page.url  # sent to the real login page
+        page.fill("input[name=login]", email)
+        page.fill("input[name=password]", password)
+        page.locator("form button[type=submit]").last.click()
+        page.wait_for_url(f"{site.alpha}{path}")
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def elsewhere() -> Callable[[Callable[[], Any]], Any]:
+    """``elsewhere(func)`` runs ``func`` in alpha's schema in a thread of its own and returns its result: Playwright
+    keeps an event loop in the test's thread, where the live broadcast's async_to_sync may not run."""
+
+    def run_elsewhere(func: Callable[[], Any]) -> Any:
+        def run() -> Any:
+            try:
+                with schema_context("alpha"):
+                    return func()
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(run).result(timeout=60)
+
+    return run_elsewhere
+
+
+@pytest.fixture(scope="session")
+def campaign_purge() -> Callable[[Campaign], None]:
+    """``campaign_purge(campaign)`` deletes a committed campaign of alpha (call it in alpha's schema) with all it
+    made: its schedule, allocations, snapshots, redemptions, participants, executions, rule versions and its
+    loyalty program. What else a test committed (schemas, TLP rows, files) is the test's to remove."""
+
+    def purge(campaign: Campaign) -> None:
+        periodic_task_unschedule(schema_name="alpha", name=schedule_name(campaign))
+        with transaction.atomic():
+            PointAllocation.objects.filter(campaign=campaign).delete()
+            ProgressSnapshot.objects.filter(execution__campaign=campaign).delete()
+            campaign.redemptions.all().delete()
+            campaign.participants.all().delete()
+            campaign.executions.all().delete()
+            campaign.rule_versions.all().delete()
+            program_id = campaign.loyalty_program_id
+            campaign.delete()
+        if program_id:
+            loyalty_program_purge(program_id)
+
+    return purge

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import tempfile
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +21,6 @@ import pytest
 import requests
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
@@ -34,11 +30,7 @@ from apps.campaigns.models import (
     Campaign,
     CampaignExecution,
     CampaignRuleVersion,
-    PointAllocation,
-    ProgressSnapshot,
 )
-from apps.campaigns.services import schedule_name
-from apps.core.jobs import periodic_task_unschedule
 from apps.rules.demo_data import (
     postgres_database_create,
     postgres_database_drop,
@@ -50,15 +42,11 @@ from apps.rules.models import SourceSchema
 from apps.rules.source_db import source_parse_url
 from apps.tlp.models import TLPConfiguration, TLPEntity, TLPOutbox
 from apps.tlp.sandbox import Faults, SandboxServer
-from tests.support import loyalty_program_purge, source_postgres_url
+from tests.support import source_postgres_url
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "Admin-pass-12345"
-SCREENSHOTS = (Path(settings.BASE_DIR) / "docs" / "screenshots" if os.environ.get("SCREENSHOTS") == "1"
-               else Path(tempfile.mkdtemp(prefix="incentiva-screenshots-")))
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
 SALES_LINES = 20_000
 # The seed's campaign in Portuguese (apps/campaigns/demo.py), one part per wizard step.
 GOALS = ("Meta individual: R$ 50.000 em vendas da linha Premium; ao atingir a meta, o vendedor ganha 50.000 pontos.\n"
@@ -85,25 +73,15 @@ def tlp_sandbox() -> Iterator[SandboxServer]:
     server.stop()
 
 
-def _purge(user: Any, since: dt.datetime, tlp_before: set[Any]) -> None:
+def _purge(user: Any, since: dt.datetime, tlp_before: set[Any], campaign_purge: Callable[[Campaign], None]) -> None:
     """Everything the wizard and the runs committed in alpha: the campaign and its history, its loyalty
     program, schedule, TLP rows and offer graphics, the schema, the TLP configuration it created."""
     with schema_context("alpha"):
         for campaign in Campaign.objects.filter(created_by=user):
-            periodic_task_unschedule(schema_name="alpha", name=schedule_name(campaign))
             entities = TLPEntity.objects.filter(local_ref__startswith=f"campaign:{campaign.pk}")
             paths = [entity.data.get("image_path") for entity in entities if entity.data.get("image_path")]
             entities.delete()
-            with transaction.atomic():
-                PointAllocation.objects.filter(campaign=campaign).delete()
-                ProgressSnapshot.objects.filter(execution__campaign=campaign).delete()
-                campaign.participants.all().delete()
-                campaign.executions.all().delete()
-                campaign.rule_versions.all().delete()
-                program_id = campaign.loyalty_program_id
-                campaign.delete()
-            if program_id:
-                loyalty_program_purge(program_id)
+            campaign_purge(campaign)
             for path in paths:
                 default_storage.delete(path)
             with contextlib.suppress(OSError, NotImplementedError):  # the campaign's folder, once empty
@@ -116,36 +94,15 @@ def _purge(user: Any, since: dt.datetime, tlp_before: set[Any]) -> None:
 
 
 @pytest.fixture
-def admin(committed, settings) -> Any:  # type: ignore[no-untyped-def]
+def admin(committed, settings, campaign_purge) -> Any:  # type: ignore[no-untyped-def]
     settings.TLP_OUTBOX_KICK = False  # this process's run must not enqueue deliveries for a worker
     email = f"bia-{uuid.uuid4().hex[:8]}@example.test"
     user = committed.user("alpha", role="admin", email=email, password=PASSWORD, first_name="Bia")
     with schema_context("alpha"):
         tlp_before = set(TLPConfiguration.objects.values_list("pk", flat=True))
     since = timezone.now()
-    committed.on_cleanup(lambda: _purge(user, since, tlp_before))  # runs before the user is deleted
+    committed.on_cleanup(lambda: _purge(user, since, tlp_before, campaign_purge))  # runs before the user is deleted
     return user
-
-
-def _execute_elsewhere(campaign_id: Any) -> CampaignExecution:
-    """A scheduled run, in a thread of its own: Playwright keeps an event loop in this one, where the
-    broadcast's async_to_sync may not run."""
-
-    def run() -> CampaignExecution:
-        try:
-            with schema_context("alpha"):
-                return campaign_execute(campaign=Campaign.objects.get(pk=campaign_id),
-                                        trigger=CampaignExecution.Trigger.SCHEDULED)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result(timeout=60)
-
-
-def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def _next(page: Any) -> None:
@@ -154,10 +111,10 @@ def _next(page: Any) -> None:
 
 
 def test_admin_creates_the_premium_line_campaign_in_portuguese_approves_it_and_watches_it_run(
-        browser, site, admin, sales_url, tlp_sandbox):
+        browser, site, admin, sales_url, tlp_sandbox, screen, screenshot, elsewhere):
     api_key = requests.post(f"{tlp_sandbox.url}/_sandbox/accounts", json={}, timeout=5).json()["apiKey"]
     # A Brazilian browser (its date inputs read dd/mm/aaaa); the admin's own language is English until switched.
-    context = browser.new_context(viewport=DESKTOP, locale="pt-BR")
+    context = browser.new_context(**screen.desktop, locale="pt-BR")
     page = context.new_page()
     try:
         # Signed out, the console sends to the login page; a password signs in and comes back.
@@ -185,7 +142,7 @@ def test_admin_creates_the_premium_line_campaign_in_portuguese_approves_it_and_w
         page.fill("#id_end_date", "2026-06-30")
         page.select_option("#id_language", "pt-br")
         page.select_option("#id_currency", "BRL")
-        _shot(page, "console-wizard-1-details")
+        screenshot(page, "console-wizard-1-details")
         with page.expect_navigation():
             page.locator("button[name=nav][value=next]").click()
         with schema_context("alpha"):
@@ -196,7 +153,7 @@ def test_admin_creates_the_premium_line_campaign_in_portuguese_approves_it_and_w
         page.fill("#id_text", GOALS + "\nBônus flamingo para quem vender mais.")
         expect(page.get_by_test_id("fb-warnings")).to_contain_text("flamingo")
         expect(page.get_by_test_id("fb-goals")).to_contain_text("Premium Line")
-        _shot(page, "console-wizard-2-goals-feedback")
+        screenshot(page, "console-wizard-2-goals-feedback")
         page.fill("#id_text", GOALS)
         expect(page.get_by_test_id("fb-warnings")).to_have_count(0)
         expect(page.get_by_test_id("fb-goals").locator("li")).to_have_count(2)
@@ -233,7 +190,7 @@ def test_admin_creates_the_premium_line_campaign_in_portuguese_approves_it_and_w
         score = page.get_by_test_id("schema-score").inner_text()
         assert score != "96%" and int(score.rstrip("%")) > 96
         expect(page.get_by_test_id("schema-questions")).to_have_count(0)
-        _shot(page, "console-wizard-5-schema")
+        screenshot(page, "console-wizard-5-schema")
         _next(page)
 
         # 6. TLP, checked live before it is saved, then its connectivity.
@@ -244,7 +201,7 @@ def test_admin_creates_the_premium_line_campaign_in_portuguese_approves_it_and_w
         with page.expect_navigation():
             page.get_by_test_id("tlp-check").click()
         expect(page.get_by_test_id("tlp-health")).to_have_class("check-result ok")
-        _shot(page, "console-wizard-6-tlp")
+        screenshot(page, "console-wizard-6-tlp")
         _next(page)
 
         # 7. The customer's database, tried before it is saved.
@@ -260,7 +217,7 @@ def test_admin_creates_the_premium_line_campaign_in_portuguese_approves_it_and_w
         expect(page.get_by_test_id("guard-ok")).to_be_visible()
         expect(page.get_by_test_id("source-text")).to_contain_text("Meta individual: R$ 50.000")
         expect(page.get_by_test_id("action-plan")).to_contain_text("viagem para Cabo")
-        _shot(page, "console-wizard-8-review")
+        screenshot(page, "console-wizard-8-review")
         with page.expect_navigation():
             page.get_by_test_id("submit").click()
 
@@ -285,7 +242,8 @@ def test_admin_creates_the_premium_line_campaign_in_portuguese_approves_it_and_w
         assert page.evaluate("window.stillTheSamePage") is True
 
         # A run started elsewhere (the scheduler's) appears too, which only the websocket can tell the page.
-        scheduled = _execute_elsewhere(campaign.pk)
+        scheduled = elsewhere(lambda: campaign_execute(campaign=Campaign.objects.get(pk=campaign.pk),
+                                                      trigger=CampaignExecution.Trigger.SCHEDULED))
         assert scheduled.status == CampaignExecution.Status.SUCCEEDED
         expect(page.get_by_test_id("run-row")).to_have_count(2, timeout=30_000)
         expect(page.locator(f"[data-execution='{scheduled.pk}']")).to_be_visible()
@@ -298,31 +256,23 @@ def test_admin_creates_the_premium_line_campaign_in_portuguese_approves_it_and_w
         expect(page.get_by_test_id("stat-participants")).to_have_text(f"{participants:,}".replace(",", "."))
         page.reload()
         expect(page.get_by_test_id("ineligible-row")).to_have_count(min(ineligible, 25))
-        _shot(page, "console-monitoring")
+        screenshot(page, "console-monitoring")
 
         with page.expect_navigation():
             page.locator("nav a[href='/console/campaigns/']").first.click()
         row = page.get_by_test_id("campaign-row").filter(has_text="Linha Premium 2026")
         expect(row).to_contain_text(f"{participants:,}".replace(",", "."))
-        _shot(page, "console-campaign-list")
+        screenshot(page, "console-campaign-list")
     finally:
         context.close()
 
 
-def _sign_in(page: Any, site: Any, email: str) -> None:
-    page.goto(f"{site.alpha}/console/campaigns/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(f"{site.alpha}/console/campaigns/")
-
-
-def test_without_javascript_the_wizard_is_plain_forms_and_it_fits_a_phone(browser, site, admin):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  java_script_enabled=False)
+def test_without_javascript_the_wizard_is_plain_forms_and_it_fits_a_phone(
+        browser, site, admin, screen, screenshot, sign_in):
+    context = browser.new_context(**screen.phone, java_script_enabled=False)
     page = context.new_page()
     try:
-        _sign_in(page, site, admin.email)
+        sign_in(page, "/console/campaigns/", admin.email, PASSWORD)
         with page.expect_navigation():
             page.get_by_test_id("new-campaign").click()
         page.fill("#id_name", "Linha Premium 2026")
@@ -343,15 +293,15 @@ def test_without_javascript_the_wizard_is_plain_forms_and_it_fits_a_phone(browse
             page.locator("button[name=nav][value=back]").click()
         expect(page.locator("#id_text")).to_have_value(GOALS)
         expect(page.get_by_test_id("fb-goals").locator("li")).to_have_count(2)
-        _shot(page, "console-wizard-phone")
+        screenshot(page, "console-wizard-phone")
     finally:
         context.close()
 
     # The same pages at 375 px with scripts on: nothing scrolls sideways.
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = browser.new_context(**screen.phone)
     page = context.new_page()
     try:
-        _sign_in(page, site, admin.email)
+        sign_in(page, "/console/campaigns/", admin.email, PASSWORD)
         with schema_context("alpha"):
             campaign = Campaign.objects.get(created_by=admin)
         for path in ("/console/campaigns/", f"/console/campaigns/{campaign.pk}/wizard/goals/",

@@ -6,15 +6,11 @@ docs/screenshots/; otherwise to a temporary folder, so a test run never changes 
 
 from __future__ import annotations
 
-import os
-import tempfile
 import uuid
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
@@ -32,10 +28,6 @@ from tests.support import loyalty_program_purge
 pytestmark = pytest.mark.browser
 
 PASSWORD = "Member-pass-12345"
-SCREENSHOTS = (Path(settings.BASE_DIR) / "docs" / "screenshots" if os.environ.get("SCREENSHOTS") == "1"
-               else Path(tempfile.mkdtemp(prefix="incentiva-screenshots-")))
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
@@ -60,22 +52,13 @@ def member_data(committed) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {"user": user, "member": member, "reward": reward, "email": email}
 
 
-def _sign_in(page: Any, site: Any, email: str) -> None:
-    page.goto(f"{site.alpha}/me/")
-    assert "/accounts/login/" in page.url  # sent to the real login page
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(f"{site.alpha}/me/")
-
-
 def test_member_signs_in_redeems_through_the_dialog_switches_language_and_copies_the_link(
-        browser, site, member_data):
-    context = browser.new_context(viewport=DESKTOP, locale="en-US")
+        browser, site, member_data, screen, screenshot, sign_in):
+    context = browser.new_context(**screen.desktop, locale="en-US")
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.alpha)
     page = context.new_page()
     try:
-        _sign_in(page, site, member_data["email"])
+        sign_in(page, "/me/", member_data["email"], PASSWORD)
         available = page.get_by_test_id("balance-available")
         assert available.inner_text() == "1250"
         assert page.get_by_test_id("tier-name").inner_text() == "Silver"
@@ -100,8 +83,7 @@ def test_member_signs_in_redeems_through_the_dialog_switches_language_and_copies
             dialog.get_by_role("button", name="Yes, redeem").click()
         assert page.get_by_test_id("balance-available").inner_text() == "950"
         assert "You redeemed Free coffee for 300 points." in page.locator(".messages").inner_text()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "member-dashboard-desktop.png"), full_page=True)
+        screenshot(page, "member-dashboard-desktop")
 
         # The referral link: copied with the Clipboard API, and said so.
         link = page.locator("#referral-link").input_value()
@@ -132,24 +114,24 @@ def test_member_signs_in_redeems_through_the_dialog_switches_language_and_copies
         assert LedgerEntry.objects.filter(member=member, kind=LedgerEntry.Kind.REDEEM).count() == 1
 
 
-def test_member_dashboard_fits_a_phone_screen(browser, site, member_data):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+def test_member_dashboard_fits_a_phone_screen(browser, site, member_data, screen, screenshot, sign_in):
+    context = browser.new_context(**screen.phone)
     page = context.new_page()
     try:
-        _sign_in(page, site, member_data["email"])
+        sign_in(page, "/me/", member_data["email"], PASSWORD)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 375px"
         assert page.get_by_role("button", name="Redeem").first.is_visible()
-        page.screenshot(path=str(SCREENSHOTS / "member-dashboard-phone.png"), full_page=True)
+        screenshot(page, "member-dashboard-phone")
     finally:
         context.close()
 
 
-def test_without_javascript_the_page_still_confirms_and_redeems(browser, site, member_data):
-    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+def test_without_javascript_the_page_still_confirms_and_redeems(browser, site, member_data, screen, sign_in):
+    context = browser.new_context(**screen.desktop, java_script_enabled=False)
     page = context.new_page()
     try:
-        _sign_in(page, site, member_data["email"])
+        sign_in(page, "/me/", member_data["email"], PASSWORD)
         expect(page.get_by_role("button", name="Copy link")).to_be_hidden()
         page.locator("li.reward", has_text="Free coffee").get_by_role("button", name="Redeem").click()
         expect(page.locator("h1")).to_have_text("Confirm redemption")

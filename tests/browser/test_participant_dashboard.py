@@ -10,34 +10,27 @@ to docs/screenshots/; otherwise to a temporary folder, so a test run never chang
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import sqlite3
-import tempfile
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connection, transaction
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from apps.branding.models import Branding
 from apps.campaigns.execution import campaign_execute
-from apps.campaigns.models import Campaign, CampaignExecution, CampaignParticipant, PointAllocation, ProgressSnapshot
+from apps.campaigns.models import Campaign, CampaignExecution, CampaignParticipant
 from apps.campaigns.services import (
     campaign_approve,
     campaign_connection_set,
     campaign_create,
     campaign_participant_link,
     campaign_submit,
-    schedule_name,
 )
-from apps.core.jobs import periodic_task_unschedule
 from apps.loyalty.selectors import member_list
 from apps.rules.demo_data import sales_database_load, sales_generate
 from apps.rules.models import SourceSchema
@@ -45,15 +38,10 @@ from apps.rules.selectors import schema_mapping_dict
 from apps.rules.services import rule_document_from_text, schema_mapping_analyse, source_schema_ingest
 from apps.rules.source_db import source_parse_url
 from tests.branding.images import logo_mark
-from tests.support import loyalty_program_purge
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "Participant-pass-12345"
-SCREENSHOTS = (Path(settings.BASE_DIR) / "docs" / "screenshots" if os.environ.get("SCREENSHOTS") == "1"
-               else Path(tempfile.mkdtemp(prefix="incentiva-screenshots-")))
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
 # The seed's Premium Line campaign (English), over the half year the generated sales cover; reaching the
 # individual goal pays exactly the vacation (as in the demo, apps/campaigns/demo.py).
 TEXT = """Campaign Premium Line H1 2026, from January 1 to June 30, 2026.
@@ -72,42 +60,16 @@ def sales_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]
     return path, data
 
 
-def _elsewhere(func: Callable[[], Any]) -> Any:
-    """Run ``func`` in alpha's schema in a thread of its own: Playwright keeps an event loop in this one, where
-    the live broadcast's async_to_sync may not run."""
-
-    def run() -> Any:
-        try:
-            with schema_context("alpha"):
-                return func()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result(timeout=60)
-
-
-def _purge(campaign_id: Any, schema_id: Any) -> None:
+def _purge(campaign_id: Any, schema_id: Any, campaign_purge: Callable[[Campaign], None]) -> None:
     with schema_context("alpha"):
         campaign = Campaign.objects.filter(pk=campaign_id).first()
         if campaign is not None:
-            periodic_task_unschedule(schema_name="alpha", name=schedule_name(campaign))
-            with transaction.atomic():
-                PointAllocation.objects.filter(campaign=campaign).delete()
-                ProgressSnapshot.objects.filter(execution__campaign=campaign).delete()
-                campaign.redemptions.all().delete()
-                campaign.participants.all().delete()
-                campaign.executions.all().delete()
-                campaign.rule_versions.all().delete()
-                program_id = campaign.loyalty_program_id
-                campaign.delete()
-            if program_id:
-                loyalty_program_purge(program_id)
+            campaign_purge(campaign)
         SourceSchema.objects.filter(pk=schema_id).delete()
 
 
 @pytest.fixture
-def premium(committed, tmp_path, sales_template) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def premium(committed, tmp_path, sales_template, elsewhere, campaign_purge) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Committed in alpha: the campaign approved and executed once on a private copy of the sales database; the
     participant (a password user) linked to an eligible salesperson short of the individual goal; the
     salespeople's names copied from the sales database so the leaderboard has names to mask."""
@@ -129,13 +91,13 @@ def premium(committed, tmp_path, sales_template) -> dict[str, Any]:  # type: ign
         campaign = campaign_create(name="Premium Line H1 2026", start_date=dt.date.fromisoformat(period["start"]),
                                    end_date=dt.date.fromisoformat(period["end"]), language="en",
                                    created_by=admin, document=parsed.document, source_text=TEXT)
-        committed.on_cleanup(lambda: _purge(campaign.pk, source_schema.pk))  # before the users go
+        committed.on_cleanup(lambda: _purge(campaign.pk, source_schema.pk, campaign_purge))  # before the users go
         campaign.source_schema = source_schema
         campaign.save(update_fields=["source_schema"])
         campaign_connection_set(campaign=campaign, url=url, allow_sqlite=True)
         campaign_submit(campaign=campaign)
         campaign_approve(campaign=campaign, user=admin)
-    first = _elsewhere(lambda: campaign_execute(campaign=Campaign.objects.get(pk=campaign.pk)))
+    first = elsewhere(lambda: campaign_execute(campaign=Campaign.objects.get(pk=campaign.pk)))
     assert first.status == CampaignExecution.Status.SUCCEEDED, first.error
     with schema_context("alpha"):
         names = {str(person[0]): person[1] for person in data.salespeople}
@@ -166,15 +128,6 @@ def _sell(path: Path, salesperson: str, amount: str) -> None:
         db.execute("INSERT INTO order_items VALUES (?, ?, ?, 1, ?, ?)", (line, order, product, amount, amount))
 
 
-def _sign_in(page: Any, site: Any, path: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(f"{site.alpha}{path}")
-    assert "/accounts/login/" in page.url  # sent to the real login page
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", password)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(f"{site.alpha}{path}")
-
-
 def _language(page: Any, code: str) -> None:
     page.select_option("#language-select", code)
     with page.expect_navigation():
@@ -182,20 +135,15 @@ def _language(page: Any, code: str) -> None:
     assert page.locator("html").get_attribute("lang") == code
 
 
-def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 def test_the_open_dashboard_updates_live_then_the_prize_is_redeemed_through_the_dialog_in_three_languages(
-        browser, site, premium):
+        browser, site, premium, screen, screenshot, sign_in, elsewhere):
     campaign, key = premium["campaign"], premium["key"]
     dashboard = f"/campaigns/{campaign.pk}/"
     before = _available(campaign.pk, key)
-    context = browser.new_context(viewport=DESKTOP, locale="en-US")
+    context = browser.new_context(**screen.desktop, locale="en-US")
     page = context.new_page()
     try:
-        _sign_in(page, site, dashboard, premium["user"].email)
+        sign_in(page, dashboard, premium["user"].email, PASSWORD)
         live = page.get_by_test_id("campaign-live")
         expect(live).to_have_attribute("data-live", "on")  # subscribed to user:<id> and campaign:<id>
         expect(page.get_by_test_id("live-status")).to_contain_text("Live")
@@ -210,7 +158,7 @@ def test_the_open_dashboard_updates_live_then_the_prize_is_redeemed_through_the_
 
         # The salesperson closes a big Premium Line sale; the scheduled execution runs (here, in this process).
         _sell(premium["path"], key, "60000.00")
-        second = _elsewhere(lambda: campaign_execute(campaign=Campaign.objects.get(pk=campaign.pk),
+        second = elsewhere(lambda: campaign_execute(campaign=Campaign.objects.get(pk=campaign.pk),
                                                      trigger=CampaignExecution.Trigger.SCHEDULED))
         assert second.status == CampaignExecution.Status.SUCCEEDED, second.error
         after = _available(campaign.pk, key)
@@ -248,7 +196,7 @@ def test_the_open_dashboard_updates_live_then_the_prize_is_redeemed_through_the_
         expect(page.get_by_test_id("balance-available")).to_have_text(f"{after - 50_000:,}")
         expect(page.locator(".messages")).to_contain_text("You redeemed")
         expect(page.get_by_test_id("badge-first-redemption")).to_have_class("badge is-earned")
-        _shot(page, "campaign-dashboard-en")
+        screenshot(page, "campaign-dashboard-en")
 
         # Spanish, Portuguese, English again.
         _language(page, "es")
@@ -257,7 +205,7 @@ def test_the_open_dashboard_updates_live_then_the_prize_is_redeemed_through_the_
         _language(page, "pt-br")
         expect(page.locator("#balance-title")).to_have_text("Pontos")
         expect(page.locator("#history-title")).to_have_text("Histórico de pontos")
-        _shot(page, "campaign-dashboard-pt-br")
+        screenshot(page, "campaign-dashboard-pt-br")
         _language(page, "en")
         expect(page.locator("#balance-title")).to_have_text("Points")
         expect(page.locator("#leaderboard-title")).to_have_text("Leaderboard")
@@ -268,11 +216,11 @@ def test_the_open_dashboard_updates_live_then_the_prize_is_redeemed_through_the_
         assert campaign.redemptions.count() == 1
 
 
-def test_the_dashboard_fits_a_phone_screen(browser, site, premium):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+def test_the_dashboard_fits_a_phone_screen(browser, site, premium, screen, screenshot, sign_in):
+    context = browser.new_context(**screen.phone)
     page = context.new_page()
     try:
-        _sign_in(page, site, "/campaigns/", premium["user"].email)
+        sign_in(page, "/campaigns/", premium["user"].email, PASSWORD)
         expect(page.get_by_test_id("active-campaigns")).to_contain_text("Premium Line H1 2026")
         with page.expect_navigation():
             page.get_by_role("link", name="Premium Line H1 2026").click()
@@ -280,13 +228,14 @@ def test_the_dashboard_fits_a_phone_screen(browser, site, premium):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 375px"
         assert page.get_by_test_id("goal-meter-individual").is_visible()
-        assert page.locator("#progress-chart").bounding_box()["width"] <= PHONE["width"]
-        _shot(page, "campaign-dashboard-phone")
+        assert page.locator("#progress-chart").bounding_box()["width"] <= screen.phone["viewport"]["width"]
+        screenshot(page, "campaign-dashboard-phone")
     finally:
         context.close()
 
 
-def test_an_owner_sets_the_branding_and_the_top_bar_wears_it(browser, site, committed, tmp_path):
+def test_an_owner_sets_the_branding_and_the_top_bar_wears_it(
+        browser, site, committed, tmp_path, screen, screenshot, sign_in):
     owner = committed.user("alpha", role="owner", email=f"olga-{uuid.uuid4().hex[:8]}@example.test",
                            password=PASSWORD, first_name="Olga")
 
@@ -297,10 +246,10 @@ def test_an_owner_sets_the_branding_and_the_top_bar_wears_it(browser, site, comm
     committed.on_cleanup(forget_branding)
     logo = tmp_path / "logo.png"
     logo.write_bytes(logo_mark((120, 48)))
-    context = browser.new_context(viewport=DESKTOP, locale="en-US")
+    context = browser.new_context(**screen.desktop, locale="en-US")
     page = context.new_page()
     try:
-        _sign_in(page, site, "/console/branding/", owner.email)
+        sign_in(page, "/console/branding/", owner.email, PASSWORD)
         page.fill("#id_display_name", "Acme Sales")
         page.fill("#id_primary_color", "#ffff00")
         page.get_by_label("White", exact=True).check()
@@ -322,6 +271,6 @@ def test_an_owner_sets_the_branding_and_the_top_bar_wears_it(browser, site, comm
         assert page.evaluate("document.querySelector('.brand-logo').naturalWidth") == 120
         topbar = page.evaluate("getComputedStyle(document.querySelector('.topbar')).backgroundColor")
         assert topbar == "rgb(15, 118, 110)"
-        _shot(page, "branding-settings")
+        screenshot(page, "branding-settings")
     finally:
         context.close()
