@@ -65,7 +65,13 @@ from apps.core.jobs import job_error_text
 from apps.core.live import campaign_topic, live_broadcast, user_topic
 from apps.loyalty.selectors import program_resolve
 from apps.loyalty.services import points_reverse
-from apps.loyalty.services.ledger import AwardRow, MemberRow, members_enroll_bulk, points_award_rows_bulk
+from apps.loyalty.services.ledger import (
+    AwardRow,
+    EnrolmentPlan,
+    MemberRow,
+    members_enroll_plan,
+    points_award_rows_bulk,
+)
 from apps.rules.source_db import source_fetch
 from apps.tlp.services import tlp_outbox_enqueue_ledger_entries
 
@@ -289,7 +295,7 @@ def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: Campa
     for row in rows:
         records.setdefault(str(row[rules.key]), row)  # one row per salesperson (a duplicate is ignored)
     fresh = {key: uuid.uuid4() for key in records if key not in known}
-    members = _members_ensure(campaign, records, known)
+    members, enrolment = _members_ensure(campaign, records, known)
     stats = ExecutionStats(participants=len(records))
     # A participant whose row and rules are those of their last change was settled by that run (everything owed
     # paid, the rest held): nothing to allocate, nothing to write. Only the others are evaluated.
@@ -335,13 +341,13 @@ def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: Campa
     paid_now: dict[uuid.UUID, int] = {}
     if claws:
         _clawbacks(campaign, claws, allocations, paid_now, stats)
-    if awards:
+    if awards or enrolment is not None:
         awards.sort(key=lambda award: award[0])  # member id order, the order the ledger locks in
         reason = _("%(campaign)s: goal %(goal)s")
         entry_ids = points_award_rows_bulk(awards=[
             AwardRow(member_id=member_id, points=delta, idempotency_key=allocation_key, pending_days=0,
                      reason=reason % {"campaign": campaign.name, "goal": goal_id}, campaign_id=campaign.pk)
-            for member_id, _p, goal_id, _l, delta, allocation_key in awards])
+            for member_id, _p, goal_id, _l, delta, allocation_key in awards], enrolment=enrolment)
         for (_m, participant_id, goal_id, level, delta, allocation_key), entry_id in zip(awards, entry_ids,
                                                                                        strict=True):
             allocations.append((participant_id, goal_id, level, PointAllocation.Kind.AWARD, delta, 0,
@@ -378,20 +384,21 @@ def _allocated_so_far(campaign: Campaign,
 
 
 def _members_ensure(campaign: Campaign, records: dict[str, tuple[Any, ...]],
-                    known: dict[str, _Known]) -> dict[str, uuid.UUID]:
-    """Each participant's loyalty member id. Those without one join now: enrolled in bulk (with their email
-    when known, blank otherwise) and given a TLP member through the outbox, ahead of any points."""
+                    known: dict[str, _Known]) -> tuple[dict[str, uuid.UUID], EnrolmentPlan | None]:
+    """Each participant's loyalty member id. Those without one join now (with their email when known, blank
+    otherwise) and are given a TLP member through the outbox, ahead of any points; the members not enrolled yet
+    are only planned here: the ledger's bulk award writes them with their balances (one insert, no update)."""
     members = {key: old.member_id for key, old in known.items() if key in records and old.member_id is not None}
     joining = [(key, (known[key].email if key in known else "").strip().lower(),
                 known[key].name if key in known else "") for key in records if key not in members]
     if not joining:
-        return members
+        return members, None
     program = program_resolve(program_id=campaign.loyalty_program_id)
-    ids = members_enroll_bulk(program=program, members=[MemberRow(key, email, name) for key, email, name in joining])
-    members.update(zip((key for key, _e, _n in joining), ids, strict=True))
+    plan = members_enroll_plan(program=program, members=[MemberRow(key, email, name) for key, email, name in joining])
+    members.update(zip((key for key, _e, _n in joining), plan.ids, strict=True))
     tlp_outbox_enqueue_ledger_entries(members=[
-        MemberRef(member_id, email, name) for (_key, email, name), member_id in zip(joining, ids, strict=True)])
-    return members
+        MemberRef(member_id, email, name) for (_key, email, name), member_id in zip(joining, plan.ids, strict=True)])
+    return members, plan if plan.joining else None
 
 
 def _clawbacks(campaign: Campaign, claws: list[_Claw], allocations: list[tuple[Any, ...]],
@@ -454,20 +461,21 @@ PARTICIPANT_COLUMNS = {
     "points_owed": "bigint", "points_held": "bigint", "points_allocated": "bigint", "progress": "jsonb",
     "progress_digest": "text",
 }
-# What a changed participant's row carries besides: is it new (inserted), did its progress change (snapshot).
-CHANGE_COLUMNS = {**PARTICIPANT_COLUMNS, "participant_key": "text", "fresh": "boolean", "progressed": "boolean"}
+# What an updated participant's row carries besides: did its progress change (then a snapshot).
+CHANGE_COLUMNS = {**PARTICIPANT_COLUMNS, "progressed": "boolean"}
 
 
 def _participants_write(cursor: Any, campaign: Campaign, execution: CampaignExecution, rules: _Rules,
                         known: dict[str, _Known], members: dict[str, uuid.UUID], changed: list[tuple[Any, ...]],
                         paid_now: dict[uuid.UUID, int], now: Any, stamp: str) -> None:
-    """The changed participants' new values go through one COPY into a temporary table; from it, one statement
-    each inserts the new participants, updates the others (Django's ``bulk_update`` would write a CASE per
-    column with a branch per row, quadratic) and adds a snapshot for each whose progress changed. Unchanged
-    participants are not touched."""
+    """New participants are COPYed straight into their table, and their snapshots copied from it by one
+    ``INSERT … SELECT``; the other changed participants' new values go through one COPY into a temporary table,
+    from which one statement updates them (Django's ``bulk_update`` would write a CASE per column with a branch
+    per row, quadratic) and one adds a snapshot for each whose progress changed. Unchanged participants are not
+    touched."""
     if not changed:
         return
-    rows = []
+    fresh, others = [], []
     for key, participant_id, row, owed, held, digest, progressed in changed:
         old = known.get(key)
         eligible = rules.is_eligible(row)
@@ -475,22 +483,36 @@ def _participants_write(cursor: Any, campaign: Campaign, execution: CampaignExec
         goals = json.dumps(rules.goals_progress(row, owed))
         progress = (f'{{"goals": {goals}, "eligible": {"true" if eligible else "false"}, '
                     f'"ineligible_reason": {json.dumps(reason)}, "taken_at": "{stamp}"}}')
-        rows.append((participant_id, members[key], str(rules.at(row, rules.region) or "")[:200], eligible, reason,
-                     sum(owed.values()), held,
-                     (old.points_allocated if old is not None else 0) + paid_now.get(participant_id, 0), progress,
-                     digest, key, old is None, progressed))
-    temp = _copy_to_temp(cursor, CHANGE_COLUMNS, rows)
-    table, names = CampaignParticipant._meta.db_table, ", ".join(f'"{name}"' for name in PARTICIPANT_COLUMNS)
-    values = ", ".join(f'v."{name}"' for name in PARTICIPANT_COLUMNS)
-    cursor.execute(
-        f'INSERT INTO "{table}" ({names}, "participant_key", "last_execution_id", "updated_at", "created_at", '  # noqa: S608
-        f'"campaign_id", "name", "email") SELECT {values}, v."participant_key", %s, %s, %s, %s, \'\', \'\' '
-        f'FROM "{temp}" v WHERE v."fresh"', [execution.pk, now, now, campaign.pk])
+        values = (participant_id, members[key], str(rules.at(row, rules.region) or "")[:200], eligible, reason,
+                  sum(owed.values()), held,
+                  (old.points_allocated if old is not None else 0) + paid_now.get(participant_id, 0), progress,
+                  digest)
+        if old is None:
+            fresh.append((*values, key))
+        else:
+            others.append((*values, progressed))
+    table, snapshots = CampaignParticipant._meta.db_table, ProgressSnapshot._meta.db_table
+    if fresh:
+        # No temporary table for them: one write per row instead of two.
+        _copy(cursor, table, (*PARTICIPANT_COLUMNS, "participant_key", "last_execution_id", "updated_at",
+                              "created_at", "campaign_id", "name", "email"),
+              ((*values, execution.pk, now, now, campaign.pk, "", "") for values in fresh))
+        # Inserted by this execution = created at its timestamp and last written by it (an updated participant
+        # existed before the execution began, so its creation time is earlier).
+        cursor.execute(
+            f'INSERT INTO "{snapshots}" ("execution_id", "participant_id", "taken_at", "eligible", '  # noqa: S608
+            f'"ineligible_reason", "goals", "points_owed") SELECT %s, p."id", %s, p."eligible", '
+            f'p."ineligible_reason", p."progress" -> \'goals\', p."points_owed" FROM "{table}" p '
+            f'WHERE p."campaign_id" = %s AND p."last_execution_id" = %s AND p."created_at" = %s',
+            [execution.pk, now, campaign.pk, execution.pk, now])
+    if not others:
+        return
+    temp = _copy_to_temp(cursor, CHANGE_COLUMNS, others)
     assignments = ", ".join(f'"{name}" = v."{name}"' for name in PARTICIPANT_COLUMNS if name != "id")
     cursor.execute(f'UPDATE "{table}" AS p SET {assignments}, "last_execution_id" = %s, "updated_at" = %s '  # noqa: S608
-                   f'FROM "{temp}" v WHERE p."id" = v."id" AND NOT v."fresh"', [execution.pk, now])
+                   f'FROM "{temp}" v WHERE p."id" = v."id"', [execution.pk, now])
     cursor.execute(
-        f'INSERT INTO "{ProgressSnapshot._meta.db_table}" ("execution_id", "participant_id", "taken_at", '  # noqa: S608
+        f'INSERT INTO "{snapshots}" ("execution_id", "participant_id", "taken_at", '  # noqa: S608
         f'"eligible", "ineligible_reason", "goals", "points_owed") SELECT %s, v."id", %s, v."eligible", '
         f'v."ineligible_reason", v."progress" -> \'goals\', v."points_owed" FROM "{temp}" v WHERE v."progressed"',
         [execution.pk, now])

@@ -174,13 +174,15 @@ class CampaignExecution(BaseModel):
 class CampaignParticipant(BaseModel):
     """A salesperson of the customer's database taking part in a campaign (a loyalty member of its program)."""
 
+    # No index of its own: campaigns_participant_unique_key (campaign_id, participant_key) starts with it.
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="participants",
-                                 verbose_name=_("campaign"))
+                                 verbose_name=_("campaign"), db_index=False)
     participant_key = models.CharField(_("salesperson id"), max_length=200)
     name = models.CharField(_("name"), max_length=200, blank=True, default="")
     email = models.EmailField(_("email"), blank=True, default="")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="campaign_participations", verbose_name=_("user"))
+                             related_name="campaign_participations", verbose_name=_("user"),
+                             db_index=False)  # partial index in Meta: most participants have no user
     member_id = models.UUIDField(_("loyalty member"), null=True, blank=True)
     region = models.CharField(_("region"), max_length=200, blank=True, default="")
     eligible = models.BooleanField(_("eligible"), default=True)
@@ -203,6 +205,10 @@ class CampaignParticipant(BaseModel):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "participant_key"], name="campaigns_participant_unique_key"),
         ]
+        # A user's participations (their dashboard, SET_NULL on deletion) look up by value: a partial index
+        # serves them, and the participants no user is linked to (the first execution's thousands) skip it.
+        indexes = [models.Index(fields=["user"], name="campaigns_participant_user",
+                                condition=models.Q(user__isnull=False))]
 
     def __str__(self) -> str:
         return f"{self.campaign_id}:{self.participant_key}"
@@ -214,8 +220,9 @@ class ProgressSnapshot(models.Model):
     id = models.BigAutoField(primary_key=True)
     execution = models.ForeignKey(CampaignExecution, on_delete=models.CASCADE, related_name="snapshots",
                                   verbose_name=_("execution"))
+    # No index of its own: campaigns_snapshot_history (participant_id, taken_at) starts with it.
     participant = models.ForeignKey(CampaignParticipant, on_delete=models.CASCADE, related_name="snapshots",
-                                    verbose_name=_("participant"))
+                                    verbose_name=_("participant"), db_index=False)
     taken_at = models.DateTimeField(_("taken at"))
     eligible = models.BooleanField(_("eligible"))
     ineligible_reason = models.CharField(_("ineligible reason"), max_length=100, blank=True, default="")
@@ -288,8 +295,12 @@ class PointAllocation(models.Model):
     # A claw-back's part the member's balance could not cover, recorded as the member's debt in the ledger.
     unrecovered = models.BigIntegerField(_("recorded as debt"), default=0)
     prize = models.ForeignKey(LeaderboardPrize, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="allocations", verbose_name=_("leaderboard prize"))
-    idempotency_key = models.CharField(_("idempotency key"), max_length=255, unique=True)
+                              related_name="allocations", verbose_name=_("leaderboard prize"),
+                              db_index=False)  # partial index in Meta: only prize allocations have one
+    # Unique through Meta.constraints rather than unique=True, which would add a varchar_pattern_ops copy
+    # for LIKE 'prefix%' lookups: nothing looks allocations up by a key prefix (the admin's search is a
+    # case-insensitive contains, which no btree serves).
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255)
     ledger_entry_id = models.UUIDField(_("ledger entry"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -297,6 +308,9 @@ class PointAllocation(models.Model):
         verbose_name = _("point allocation")
         verbose_name_plural = _("point allocations")
         ordering = ("participant_id", "goal_id", "id")
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="campaigns_allocation_unique_key")]
+        indexes = [models.Index(fields=["prize"], name="campaigns_allocation_prize",
+                                condition=models.Q(prize__isnull=False))]
 
     def __str__(self) -> str:
         return f"{self.idempotency_key}: {self.points}"

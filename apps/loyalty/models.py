@@ -296,13 +296,14 @@ class EarnRuleExclusion(BaseModel):
 
 
 class Member(BaseModel):
+    # No index of its own: loyalty_member_unique_customer (program_id, customer_id) starts with it.
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="members",
-                                verbose_name=_("program"))
+                                verbose_name=_("program"), db_index=False)
     customer_id = models.CharField(_("customer id"), max_length=100)
     email = models.EmailField(_("email"), blank=True)
     name = models.CharField(_("name"), max_length=200, blank=True)
     tier = models.ForeignKey(Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="members",
-                             verbose_name=_("tier"))
+                             verbose_name=_("tier"), db_index=False)  # partial index in Meta
     tier_achieved_at = models.DateTimeField(_("tier achieved at"), null=True, blank=True)
     tier_downgrade_at = models.DateTimeField(_("tier downgrade due at"), null=True, blank=True)
     # Balances, denormalised from the ledger (see module docstring).
@@ -313,7 +314,8 @@ class Member(BaseModel):
     purchase_count = models.PositiveIntegerField(_("purchases"), default=0)
     referral_code = models.CharField(_("referral code"), max_length=8, unique=True)
     referred_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="referred_members", verbose_name=_("referred by"))
+                                    related_name="referred_members", verbose_name=_("referred by"),
+                                    db_index=False)  # partial index in Meta
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     enrolled_at = models.DateTimeField(_("enrolled at"))
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
@@ -332,7 +334,14 @@ class Member(BaseModel):
             models.CheckConstraint(condition=Q(lifetime__gte=0), name="loyalty_member_lifetime_gte_0"),
             models.CheckConstraint(condition=Q(debt__gte=0), name="loyalty_member_debt_gte_0"),
         ]
-        indexes = [models.Index(fields=["email"], name="loyalty_member_email_idx")]
+        indexes = [
+            models.Index(fields=["email"], name="loyalty_member_email_idx"),
+            # Members without a tier or a referrer (most, and every member a campaign enrols) skip these; a
+            # lookup by value (a tier's or referrer's members, their SET_NULL on deletion) still uses them.
+            models.Index(fields=["tier"], name="loyalty_member_tier", condition=Q(tier__isnull=False)),
+            models.Index(fields=["referred_by"], name="loyalty_member_referred_by",
+                         condition=Q(referred_by__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} ({self.program_id})"
@@ -519,7 +528,8 @@ class LedgerEntry(BaseModel):
     }
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ledger")
+    # No index of its own: loyalty_entry_member_created (member_id, created_at DESC) starts with it.
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ledger", db_index=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     # Signed: credits are positive, debits negative.
@@ -532,19 +542,26 @@ class LedgerEntry(BaseModel):
     waived = models.BigIntegerField(_("waived (already expired)"), default=0)
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # The nullable foreign keys below are indexed by partial indexes (Meta.indexes): same lookups, but the
+    # many entries where they are NULL (every campaign award) write nothing to them.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("actor"))
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger")
+                              related_name="+", verbose_name=_("actor"), db_index=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger",
+                              db_index=False)
     order_ref = models.CharField(_("order id"), max_length=100, blank=True)
-    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                               db_index=False)
     redemption = models.ForeignKey(Redemption, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="ledger")
-    earn_rule = models.ForeignKey(EarnRule, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+                                   related_name="ledger", db_index=False)
+    earn_rule = models.ForeignKey(EarnRule, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                  db_index=False)
     referral_id = models.UUIDField(_("referral id"), null=True, blank=True)
     campaign_id = models.UUIDField(_("campaign id"), null=True, blank=True)
     # A reversal points at the award it reverses; a transfer at its other half.
-    reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals")
-    counterpart = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals",
+                                 db_index=False)
+    counterpart = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    db_index=False)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, null=True, blank=True, unique=True)
     unlock_at = models.DateTimeField(_("unlocks at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
@@ -580,6 +597,11 @@ class LedgerEntry(BaseModel):
                          condition=Q(status="pending", amount__gt=0)),
             models.Index(fields=["expires_at"], name="loyalty_entry_expiring",
                          condition=Q(status="active", amount__gt=0, expires_at__isnull=False)),
+            # Nullable foreign keys: a lookup by value (a filter, the on_delete check of the referenced row:
+            # an order's, a redemption's or an award's ledger, reversal_requested_so_far, a rule's or a user's
+            # deletion) implies NOT NULL, so a partial index serves it; entries without one skip the index.
+            *(models.Index(fields=[name], name=f"loyalty_entry_{name}", condition=Q(**{f"{name}__isnull": False}))
+              for name in ("actor", "order", "reward", "redemption", "earn_rule", "reverses", "counterpart")),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,13 @@ from apps.core.errors import ApplicationError, ConflictError, NotFoundError, Unp
 from apps.loyalty import services
 from apps.loyalty.models import LedgerEntry, Member, Program
 from apps.loyalty.selectors import member_ledger_verify
-from apps.loyalty.services.ledger import AwardRow, MemberRow, members_enroll_bulk, points_award_rows_bulk
+from apps.loyalty.services.ledger import (
+    AwardRow,
+    MemberRow,
+    members_enroll_bulk,
+    members_enroll_plan,
+    points_award_rows_bulk,
+)
 from tests.factories.loyalty import EarnRuleFactory, ProgramFactory, TierFactory, member_make
 
 
@@ -125,6 +131,45 @@ def test_enrol_bulk_runs_sign_up_rules_through_members_import(tenant):
     EarnRuleFactory(program=program, event="signup", calculation="fixed", fixed_points=25)
     (member_id,) = members_enroll_bulk(program=program, members=[MemberRow("c1", "c1@example.test")])
     assert Member.objects.get(pk=member_id).available == 25
+
+
+def test_rows_bulk_writes_planned_members_once_with_their_balances(program, consistent):
+    # given a plan: one customer already enrolled, two joining (one of them awarded nothing)
+    known = member_make(program, customer_id="known")
+    plan = members_enroll_plan(program=program, members=[MemberRow("known"), MemberRow("j1", "j1@example.test"),
+                                                         MemberRow("j2")])
+    assert plan.ids[0] == known.pk and set(plan.joining) == {plan.ids[1], plan.ids[2]}
+    assert not Member.objects.filter(pk__in=plan.ids[1:]).exists()  # planned, not written yet
+    awards = [AwardRow(known.pk, 7, "k"), AwardRow(plan.ids[1], 30, "j1a"), AwardRow(plan.ids[1], 12, "j1b")]
+
+    with CaptureQueriesContext(connection) as ctx:
+        ids = points_award_rows_bulk(awards=awards, enrolment=plan)
+
+    # then the joining members are inserted with their final balances: no balance update, no lock of theirs
+    updates = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('UPDATE "loyalty_member"')]
+    assert len(updates) == 1  # the known member's balances only
+    joined, idle = consistent(Member.objects.get(pk=plan.ids[1])), consistent(Member.objects.get(pk=plan.ids[2]))
+    assert (joined.available, joined.lifetime, joined.email) == (42, 42, "j1@example.test")
+    assert (idle.available, idle.lifetime, len(idle.referral_code)) == (0, 0, 8)
+    assert consistent(known).available == 7
+    # and the batch again (now without a plan: the members exist) is a replay
+    before = LedgerEntry.objects.count()
+    assert points_award_rows_bulk(awards=awards) == ids
+    assert LedgerEntry.objects.count() == before
+
+
+def test_rows_bulk_refuses_a_plan_whose_customer_joined_meanwhile(program):
+    # given a plan, and the same customer enrolled by someone else before it is written
+    plan = members_enroll_plan(program=program, members=[MemberRow("late")])
+    (other,) = members_enroll_bulk(program=program, members=[MemberRow("late")])
+
+    with pytest.raises(ConflictError):
+        points_award_rows_bulk(awards=[AwardRow(plan.ids[0], 5, "late:1")], enrolment=plan)
+
+    # then nothing of the batch was written: the customer has one member, no points
+    assert list(Member.objects.filter(program=program, customer_id="late").values_list("pk", "available")) \
+        == [(other, 0)]
+    assert not LedgerEntry.objects.filter(idempotency_key="late:1").exists()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
