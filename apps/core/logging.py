@@ -56,11 +56,27 @@ def path_redact(path: str) -> str:
 # method, path and user id) contains none, and is returned after this one cheap search instead of two rewrites.
 _MAYBE_SECRET = re.compile(r"passw|secret|token|authori[sz]ation|api[-_]?key|cookie|sessionid|bearer|basic",
                            re.IGNORECASE)
+# The same words spelt out, for ASCII text: substring tests on the lowered text take a tenth of the regex
+# search's time (about 0.4 against 4 microseconds for an access line's path), and every log record's message
+# and string fields go through here. Other text keeps the regex (case-insensitive matching beyond ASCII).
+_MAYBE_SECRET_WORDS = ("passw", "secret", "token", "authorisation", "authorization", "apikey", "api-key",
+                       "api_key", "cookie", "sessionid", "bearer", "basic")
+
+
+def _maybe_secret(text: str) -> bool:
+    if text.isascii():
+        lowered = text.lower()
+        # A loop, not any() over a generator, which costs three times as much here.
+        for word in _MAYBE_SECRET_WORDS:  # noqa: SIM110
+            if word in lowered:
+                return True
+        return False
+    return _MAYBE_SECRET.search(text) is not None
 
 
 def text_redact(text: str) -> str:
     """Mask the values that follow secret-looking keys, and bearer/basic credentials, in free text."""
-    if not _MAYBE_SECRET.search(text):
+    if not _maybe_secret(text):
         return text
 
     def _mask(match: re.Match[str]) -> str:
@@ -72,6 +88,13 @@ def text_redact(text: str) -> str:
 def value_redact(value: Any, *, depth: int = 0) -> Any:
     """Mask secret-looking keys in (nested) mappings and sequences; requests become `METHOD path`."""
     if depth > 5:
+        return value
+    # Every log record's extra fields come through here: the usual plain strings and numbers skip the
+    # isinstance chain below (its Mapping check is an ABC lookup), with the same result.
+    kind = type(value)
+    if kind is str:
+        return text_redact(value)
+    if value is None or kind is int or kind is float or kind is bool:
         return value
     if isinstance(value, HttpRequest):
         # str(request) would include the query string, where tokens sometimes travel.

@@ -167,3 +167,14 @@ def test_the_request_context_ends_with_the_request(json_logs, tenant):
     after = json_logs()[-1]
     assert after["message"] == "after the request"
     assert after["request_id"] == "-"
+
+
+@pytest.mark.parametrize("text", [
+    "GET /api/loyalty-referral/points/B000001 200", "PASSWORD=x", "X-Api_Key: y", "my apikey", "Authorisation",
+    "authorization: Bearer abc", "BASIC realm", "the SessionId", "cookie", "tokens", "ſecret=1", "ṗassword",
+    "Kelvin \u212a", "naïve text", "",
+])
+def test_the_quick_secret_word_check_agrees_with_the_regex(text):
+    from apps.core.logging import _MAYBE_SECRET, _maybe_secret
+
+    assert _maybe_secret(text) is (_MAYBE_SECRET.search(text) is not None)

@@ -66,3 +66,91 @@ def test_a_request_id_with_a_trailing_newline_is_replaced_not_echoed(db):
     assert response.status_code == 200
     assert "\n" not in response["X-Request-ID"]
     assert response["X-Request-ID"] != "abcdefgh12"
+
+
+# ------------------------------------------------------------------------------------ CSP built once per process
+
+def _csp_pair(view, path: str = "/api/x"):  # type: ignore[no-untyped-def]
+    """The headers of one response through django-csp's own middleware and through ours."""
+    from csp.middleware import CSPMiddleware as BaseCSPMiddleware
+    from django.test import RequestFactory
+
+    from apps.core.middleware import CSPMiddleware
+
+    answers = []
+    for middleware_class in (BaseCSPMiddleware, CSPMiddleware):
+        answers.append(middleware_class(view)(RequestFactory().get(path)))
+    return answers
+
+
+def _csp_headers(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {name: value for name, value in response.items() if name.startswith("Content-Security-Policy")}
+
+
+def test_an_undecorated_response_gets_django_csp_s_own_policy_twice_over():
+    from django.http import HttpResponse
+
+    for _round in range(2):  # the second comes from the cache
+        theirs, ours = _csp_pair(lambda request: HttpResponse("ok"))
+        assert _csp_headers(ours) == _csp_headers(theirs)
+        assert "script-src 'self'" in ours["Content-Security-Policy"]
+
+
+def test_decorated_views_exemptions_and_nonces_take_django_csp_s_path():
+    from csp.constants import NONCE
+    from csp.decorators import csp_exempt, csp_update
+    from django.http import HttpResponse
+
+    @csp_update({"script-src": ["'unsafe-eval'"]})
+    def updated(request):  # type: ignore[no-untyped-def]
+        return HttpResponse("ok")
+
+    @csp_exempt()
+    def exempt(request):  # type: ignore[no-untyped-def]
+        return HttpResponse("ok")
+
+    def with_nonce(request):  # type: ignore[no-untyped-def]
+        return HttpResponse(str(request.csp_nonce))
+
+    theirs, ours = _csp_pair(updated)
+    assert "'unsafe-eval'" in ours["Content-Security-Policy"]
+    assert _csp_headers(ours) == _csp_headers(theirs)
+    theirs, ours = _csp_pair(exempt)
+    assert "Content-Security-Policy" not in ours and "Content-Security-Policy" not in theirs
+    with override_settings(CONTENT_SECURITY_POLICY={"DIRECTIVES": {"script-src": ["'self'", NONCE]}}):
+        _theirs, ours = _csp_pair(with_nonce)
+    assert f"script-src 'self' 'nonce-{ours.content.decode()}'" in ours["Content-Security-Policy"]
+
+
+def test_the_cached_policy_follows_the_settings_report_only_and_excluded_prefixes():
+    from django.http import HttpResponse
+
+    _csp_pair(lambda request: HttpResponse("ok"))  # the cache is filled with the settings' policy
+    policy = {"DIRECTIVES": {"default-src": ["'none'"]}, "EXCLUDE_URL_PREFIXES": ["/excluded/"]}
+    with override_settings(CONTENT_SECURITY_POLICY=policy, CONTENT_SECURITY_POLICY_REPORT_ONLY={
+            "DIRECTIVES": {"default-src": ["'self'"], "report-uri": "/csp-report/"}}):
+        theirs, ours = _csp_pair(lambda request: HttpResponse("ok"))
+        assert ours["Content-Security-Policy"] == "default-src 'none'"
+        assert "report-uri /csp-report/" in ours["Content-Security-Policy-Report-Only"]
+        assert _csp_headers(ours) == _csp_headers(theirs)
+        theirs, ours = _csp_pair(lambda request: HttpResponse("ok"), path="/excluded/page")
+        assert "Content-Security-Policy" not in ours
+        assert _csp_headers(ours) == _csp_headers(theirs)
+    _theirs, ours = _csp_pair(lambda request: HttpResponse("ok"))
+    assert "script-src 'self'" in ours["Content-Security-Policy"]
+    assert "Content-Security-Policy-Report-Only" not in ours
+
+
+def test_an_unchanged_response_still_refuses_a_nonce_drawn_after_the_header():
+    import pytest
+    from csp.exceptions import CSPNonceError
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from apps.core.middleware import CSPMiddleware
+
+    request = RequestFactory().get("/api/x")
+    CSPMiddleware(lambda request: HttpResponse("ok"))(request)
+
+    with pytest.raises(CSPNonceError):
+        str(request.csp_nonce)
