@@ -16,11 +16,10 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -34,6 +33,7 @@ from apps.campaigns.selectors import campaign_source_database
 from apps.core.errors import ApplicationError, UnprocessableError
 from apps.rules.selectors import schema_mapping_dict
 from apps.rules.source_db import source_fetch
+from apps.tenants.selectors import tenant_base_url
 
 CSV_COLUMNS = ("salesperson_id", "email", "name", "region")
 MAX_IMPORT_ROWS = 20_000
@@ -270,17 +270,7 @@ def _password_set_url(user: User) -> str:
 
     path = reverse("account_reset_password_from_key",
                    kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
-    return f"{_base_url()}{path}"
-
-
-def _base_url() -> str:
-    tenant = getattr(connection, "tenant", None)
-    domain = tenant.get_primary_domain() if tenant is not None and hasattr(tenant, "get_primary_domain") else None
-    if domain is None:
-        return ""
-    # Plain HTTP only where TLS cannot be: a development server or a *.localhost host (as apps.tlp's links).
-    scheme = "http" if settings.DEBUG or domain.domain.endswith("localhost") else "https"
-    return f"{scheme}://{domain.domain}"
+    return f"{tenant_base_url()}{path}"
 
 
 def participant_invite_send(*, campaign: Campaign, user: User, new: bool) -> None:
@@ -294,6 +284,6 @@ def participant_invite_send(*, campaign: Campaign, user: User, new: bool) -> Non
         if new:
             lines += [_("Set your password to sign in:"), _password_set_url(user)]
         else:
-            login = f"{_base_url()}{reverse('account_login')}"
+            login = f"{tenant_base_url()}{reverse('account_login')}"
             lines += [_("Sign in with your usual account: %(url)s") % {"url": login}]
         send_mail(subject, "\n".join(lines), None, [user.email])

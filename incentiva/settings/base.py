@@ -410,6 +410,10 @@ TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
+# The port tenant links in e-mails and TLP image URLs carry when the platform is not served on the scheme's
+# default port (development and the demo: 8000). Empty in production behind a proxy on 443.
+TENANT_URL_PORT = env("TENANT_URL_PORT", default="")
+
 # Customers' source databases (apps/rules/source_db.py): connections to private, loopback and link-local
 # addresses are refused unless allowed here (SSRF into the platform's network). Development and tests allow
 # them (the demo sales database is local); production refuses them unless the host is listed.

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from apps.core.errors import ApplicationError, NotFoundError
+from apps.tenants.selectors import tenant_base_url
 from apps.tlp.graphics import HEX_COLOR, UnsafeSVGError, icon_for, offer_graphic_render, svg_sanitize
 from apps.tlp.models import TLPConfiguration, TLPEntity
 from apps.tlp.selectors import tlp_configuration_get, tlp_entity_list
@@ -111,11 +112,7 @@ def media_absolute_url(*, path: str, base_url: str | None = None) -> str:
         return url
     base = (base_url or getattr(settings, "TLP_PUBLIC_BASE_URL", "") or "").rstrip("/")
     if not base:
-        tenant = getattr(connection, "tenant", None)
-        domain = tenant.get_primary_domain() if tenant is not None and hasattr(tenant, "get_primary_domain") \
-            else None
-        host = domain.domain if domain is not None else "localhost"
-        base = f"{'http' if settings.DEBUG or host.endswith('localhost') else 'https'}://{host}"
+        base = tenant_base_url() or "http://localhost"
     return f"{base}{url}"
 
 

@@ -42,6 +42,8 @@ class Command(BaseCommand):
                             help="where acme's own (SQLite) sales database is created")
 
     def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+        # Links in the demo's e-mails (participant invitations) point at the port the demo serves on.
+        settings.TENANT_URL_PORT = str(opts["port"])
         self.stdout.write("Migrating the public schema and every tenant…")
         call_command("migrate_schemas", interactive=False, verbosity=0)
         platform_bootstrap()
