@@ -223,6 +223,8 @@ class Balance:
     pending: int
     lifetime: int
     held_back: int
+    # Points clawed back after returned sales that the balance could not cover: future points repay it first.
+    debt: int = 0
 
 
 def participant_balance(*, participant: CampaignParticipant) -> Balance:
@@ -230,7 +232,7 @@ def participant_balance(*, participant: CampaignParticipant) -> Balance:
     if member is None:
         return Balance(available=0, pending=0, lifetime=0, held_back=participant.points_held)
     return Balance(available=member.available, pending=member.pending, lifetime=member.lifetime,
-                   held_back=participant.points_held)
+                   held_back=participant.points_held, debt=member.debt)
 
 
 def participant_transactions(*, participant: CampaignParticipant) -> QuerySet[Any] | list[Any]:

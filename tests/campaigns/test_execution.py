@@ -268,6 +268,7 @@ def _restore_orders(sales_db, data: SalesData, statuses: dict[int, str]) -> None
 
 def test_a_claw_back_the_balance_cannot_cover_becomes_debt_that_the_next_award_repays_first(
         campaign_with_source, make_user, sales_data, sales_db):
+    from apps.campaigns.selectors_dashboard import participant_balance
     from apps.loyalty.selectors import member_ledger_verify
     from apps.loyalty.services import points_deduct
 
@@ -286,6 +287,8 @@ def test_a_claw_back_the_balance_cannot_cover_becomes_debt_that_the_next_award_r
 
     member.refresh_from_db()
     assert shortfall > 100 and (member.available, member.debt) == (0, shortfall - 100)
+    # The participant is told what they owe (dashboard and GET /api/participants/{id}/points share this).
+    assert participant_balance(participant=participant).debt == shortfall - 100
     assert execution.points_unrecovered == shortfall - 100
     assert execution.points_clawed_back == sum(before[k]["points"] - after[k]["points"] for k in before) - (
         shortfall - 100)

@@ -258,6 +258,9 @@ class MyPointsOutput(serializers.Serializer):
     lifetime = serializers.IntegerField()
     held_back = serializers.IntegerField(help_text=_(
         "Points the rules no longer pay after returned sales: future points wait until they are made up."))
+    debt = serializers.IntegerField(help_text=_(
+        "Points clawed back after returned sales that the balance could not cover: future points repay them "
+        "first."))
 
 
 class OfferOutput(serializers.Serializer):

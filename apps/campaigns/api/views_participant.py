@@ -4,8 +4,8 @@ participant's campaign (or one they do not take part in) is a 404."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from apps.campaigns import selectors, services
 from apps.campaigns.api import serializers as s
 from apps.campaigns.models import CampaignParticipant
+from apps.campaigns.selectors_dashboard import participant_balance
 from apps.core.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from apps.core.api.permissions import ScopedRolePermission
 from apps.core.api.serializers import ErrorResponse
@@ -61,12 +62,8 @@ class MyProgressView(_ParticipantView):
 class MyPointsView(_ParticipantView):
     @extend_schema(tags=[TAG], summary=_("Get point balance"), responses={200: s.MyPointsOutput, 404: NOT_FOUND})
     def get(self, request: Request, campaign_id: uuid.UUID) -> Response:
-        participant = self._mine(campaign_id)
-        member = selectors.participant_member(participant=participant)
-        data: dict[str, Any] = {"available": 0, "pending": 0, "lifetime": 0, "held_back": participant.points_held}
-        if member is not None:
-            data.update(available=member.available, pending=member.pending, lifetime=member.lifetime)
-        return Response(s.MyPointsOutput(data).data)
+        balance = participant_balance(participant=self._mine(campaign_id))
+        return Response(s.MyPointsOutput(dataclasses.asdict(balance)).data)
 
 
 class MyTransactionsView(_ParticipantView):

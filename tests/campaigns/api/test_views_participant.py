@@ -71,6 +71,7 @@ def test_participant_sees_only_their_own(running, api_client):
     assert progress["participant"]["participant_key"] == running["winner"] and len(progress["history"]) == 1
     points = mine.get(f"/api/participants/{campaign.pk}/points").json()
     assert points["available"] == running["expected"][running["winner"]]["points"]
+    assert (points["held_back"], points["debt"]) == (0, 0) and points["lifetime"] == points["available"]
 
     loser = theirs.get(f"/api/participants/{campaign.pk}/progress").json()["participant"]
     assert loser["eligible"] is False and loser["ineligible_reason"] == "terminated_before_end"
