@@ -43,7 +43,7 @@ from apps.campaigns.models import (
     CampaignRedemption,
     ProgressSnapshot,
 )
-from apps.campaigns.selectors import campaign_running_version, participant_member
+from apps.campaigns.selectors import campaign_running_version, leaderboard_prize_list, participant_member
 
 STAFF_ROLES = frozenset({"owner", "admin", "manager", "analyst"})
 ACTIVE_STATUSES = (Campaign.Status.APPROVED, Campaign.Status.ACTIVE)
@@ -421,6 +421,18 @@ class LeaderRow:
     is_me: bool
 
 
+@dataclass(frozen=True)
+class BoardPrize:
+    """A top-N prize of one leaderboard, and whether the viewer's current rank is in its band (it is paid on
+    the final ranking, when the campaign completes)."""
+
+    rank_from: int
+    rank_to: int
+    points: int
+    name: str
+    in_line: bool
+
+
 @dataclass
 class Leaderboard:
     key: str  # "campaign" or "region"
@@ -429,10 +441,16 @@ class Leaderboard:
     rows: list[LeaderRow] = field(default_factory=list)
     me: LeaderRow | None = None  # the viewer's row when outside the top
     size: int = 0
+    prizes: list[BoardPrize] = field(default_factory=list)
 
     @property
     def includes_me(self) -> bool:
         return self.me is not None or any(row.is_me for row in self.rows)
+
+    @property
+    def my_rank(self) -> int | None:
+        mine = self.me or next((row for row in self.rows if row.is_me), None)
+        return mine.rank if mine is not None else None
 
 
 def masked_name(name: str) -> str:
@@ -471,11 +489,12 @@ def _ranked(participant: CampaignParticipant, goal: GoalProgress, queryset: Quer
 def participant_leaderboards(*, participant: CampaignParticipant, goals: list[GoalProgress],
                              top: int = LEADERBOARD_TOP) -> list[Leaderboard]:
     """The campaign-wide and the viewer's region's leaderboard on the first individual goal (none when the
-    rules have no individual goal)."""
+    rules have no individual goal), each with its top-N prizes on that goal."""
     goal = next((g for g in goals if g.scope == "individual"), None)
     if goal is None:
         return []
     everyone = CampaignParticipant.objects.filter(campaign_id=participant.campaign_id)
+    prizes = [prize for prize in leaderboard_prize_list(campaign=participant.campaign) if prize.goal_id == goal.id]
     boards = []
     rows, me, size = _ranked(participant, goal, everyone, top)
     boards.append(Leaderboard(key="campaign", title=_("Whole campaign"), goal_label=goal.label, rows=rows, me=me,
@@ -484,5 +503,10 @@ def participant_leaderboards(*, participant: CampaignParticipant, goals: list[Go
         rows, me, size = _ranked(participant, goal, everyone.filter(region=participant.region), top)
         boards.append(Leaderboard(key="region", title=_("Region %(region)s") % {"region": participant.region},
                                   goal_label=goal.label, rows=rows, me=me, size=size))
+    for board in boards:
+        rank = board.my_rank if participant.eligible else None
+        board.prizes = [
+            BoardPrize(rank_from=prize.rank_from, rank_to=prize.rank_to, points=prize.points, name=prize.name,
+                       in_line=rank is not None and prize.rank_from <= rank <= prize.rank_to)
+            for prize in prizes if prize.scope == board.key]
     return boards
-

@@ -11,7 +11,7 @@ import pytest
 
 from apps.campaigns import selectors_dashboard as dashboard
 from apps.campaigns.execution import campaign_execute
-from apps.campaigns.models import CampaignParticipant
+from apps.campaigns.models import CampaignParticipant, LeaderboardPrize
 from apps.campaigns.services import (
     campaign_approve,
     campaign_participant_link,
@@ -212,3 +212,33 @@ def test_ties_share_a_rank_and_nobody_without_sales_is_ranked(approved):
     theirs = dashboard.participant_leaderboards(participant=unranked, goals=dashboard.participant_goals(
         participant=unranked))[0]
     assert theirs.me is None and not theirs.includes_me
+
+
+def test_each_board_lists_its_top_n_prizes_and_whether_the_viewer_is_in_line(approved, web_client):
+    campaign = approved["campaign"]
+    campaign_execute(campaign=campaign)
+    best, weakest = _participant(approved, approved["best"]), _participant(approved, approved["weakest"])
+    goals = dashboard.participant_goals(participant=best)
+    goal_id = next(goal.id for goal in goals if goal.scope == "individual")
+    # Prizes are frozen at approval (services refuse them now): the setup writes the rows the approval froze.
+    LeaderboardPrize.objects.bulk_create([
+        LeaderboardPrize(campaign=campaign, scope="campaign", goal_id=goal_id, rank_from=1, rank_to=1, points=20_000,
+                         name="Gold"),
+        LeaderboardPrize(campaign=campaign, scope="campaign", goal_id=goal_id, rank_from=2, rank_to=5, points=5_000),
+        LeaderboardPrize(campaign=campaign, scope="region", goal_id=goal_id, rank_from=1, rank_to=3, points=3_000),
+        LeaderboardPrize(campaign=campaign, scope="campaign", goal_id="another-goal", rank_from=1, rank_to=1,
+                         points=1),
+    ])
+
+    boards = {board.key: board for board in dashboard.participant_leaderboards(participant=best, goals=goals)}
+    assert [(p.rank_from, p.rank_to, p.points, p.name, p.in_line) for p in boards["campaign"].prizes] == [
+        (1, 1, 20_000, "Gold", True), (2, 5, 5_000, "", False)]
+    assert [(p.points, p.in_line) for p in boards["region"].prizes] == [(3_000, True)]
+
+    theirs = dashboard.participant_leaderboards(participant=weakest, goals=goals)[0]
+    assert theirs.my_rank == len(approved["eligible"]) > 5
+    assert [p.in_line for p in theirs.prizes] == [False, False]
+
+    page = web_client(user=approved["users"][approved["best"]]).get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'data-testid="leaderboard-prizes-campaign"' in page and "20,000 points (Gold)" in page
+    assert "your current rank is in line for it" in page
