@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.campaigns.models import Campaign, CampaignParticipant, CampaignRedemption
-from apps.campaigns.selectors import campaign_running_version, participant_member
+from apps.campaigns.selectors import campaign_prizes, participant_member
 from apps.core.errors import ApplicationError, ConflictError, NotFoundError, UnprocessableError
 from apps.core.live import live_broadcast, user_topic
 from apps.loyalty.selectors import member_list, program_resolve, redemption_list
@@ -113,11 +113,6 @@ def campaign_points_allocate(*, campaign: Campaign, participant_key: str, points
     member = _member_or_422(participant)
     return points_award(member=member, points=points, source="manual", reason=reason, actor=actor,
                         idempotency_key=f"campaign:{campaign.pk}:manual:{idempotency_key}", campaign_id=campaign.pk)
-
-
-def campaign_prizes(*, campaign: Campaign) -> list[dict[str, Any]]:
-    version = campaign_running_version(campaign=campaign)
-    return list((version.document.get("prizes") or []) if version else [])
 
 
 @transaction.atomic

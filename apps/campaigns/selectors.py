@@ -156,6 +156,12 @@ def leaderboard_rank(*, campaign: Campaign, goal_id: str,
     return result
 
 
+def campaign_prizes(*, campaign: Campaign) -> list[dict[str, Any]]:
+    """The prizes of the campaign's running rules (none before approval)."""
+    version = campaign_running_version(campaign=campaign)
+    return list((version.document.get("prizes") or []) if version else [])
+
+
 def leaderboard_prize_list(*, campaign: Campaign) -> QuerySet[LeaderboardPrize]:
     return campaign.leaderboard_prizes.order_by("scope", "goal_id", "rank_from", "id")
 

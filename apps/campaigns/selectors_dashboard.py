@@ -43,7 +43,13 @@ from apps.campaigns.models import (
     CampaignRedemption,
     ProgressSnapshot,
 )
-from apps.campaigns.selectors import campaign_running_version, leaderboard_prize_list, participant_member
+from apps.campaigns.selectors import (
+    campaign_prizes,
+    campaign_running_version,
+    competition_ranks,
+    leaderboard_prize_list,
+    participant_member,
+)
 
 STAFF_ROLES = frozenset({"owner", "admin", "manager", "analyst"})
 ACTIVE_STATUSES = (Campaign.Status.APPROVED, Campaign.Status.ACTIVE)
@@ -254,9 +260,8 @@ class Offer:
 
 
 def campaign_prize_list(*, campaign: Campaign) -> list[dict[str, Any]]:
-    version = campaign_running_version(campaign=campaign)
-    return [prize for prize in ((version.document.get("prizes") or []) if version else [])
-            if int(prize.get("points_cost") or 0) > 0]
+    """The running rules' prizes that cost points (the ones a participant can redeem)."""
+    return [prize for prize in campaign_prizes(campaign=campaign) if int(prize.get("points_cost") or 0) > 0]
 
 
 def participant_offers(*, participant: CampaignParticipant, available: int) -> list[Offer]:
@@ -471,12 +476,10 @@ def _ranked(participant: CampaignParticipant, goal: GoalProgress, queryset: Quer
               .filter(score__gt=0))
     size = ranked.count()
     top_rows = list(ranked.order_by("-score", "participant_key", "id").values("pk", "name", "score", "pct")[:top])
-    rows: list[LeaderRow] = []
-    for index, row in enumerate(top_rows):
-        # Competition ranking from the top of the order: a tie shares the rank, the next rank is skipped.
-        rank = rows[-1].rank if index and row["score"] == top_rows[index - 1]["score"] else index + 1
-        rows.append(LeaderRow(rank=rank, name=masked_name(row["name"]), percent=row["pct"],
-                              is_me=row["pk"] == participant.pk))
+    # Competition ranking, as the leaderboard prizes are paid: a tie shares the rank, the next one is skipped.
+    ranks = competition_ranks([row["score"] for row in top_rows])
+    rows = [LeaderRow(rank=rank, name=masked_name(row["name"]), percent=row["pct"], is_me=row["pk"] == participant.pk)
+            for rank, row in zip(ranks, top_rows, strict=True)]
     me = None
     if not any(row.is_me for row in rows):
         mine = ranked.filter(pk=participant.pk).values("score", "pct").first()

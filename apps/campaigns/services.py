@@ -40,7 +40,6 @@ from apps.campaigns.participant_import import (  # noqa: F401 (re-exported)
 from apps.campaigns.participant_services import (  # noqa: F401 (re-exported)
     campaign_participant_link,
     campaign_points_allocate,
-    campaign_prizes,
     campaign_redemption_cancel,
     campaign_redemption_complete,
     participant_redeem,

@@ -85,7 +85,7 @@ class MyOffersView(_ParticipantView):
         available = member.available if member is not None else 0
         offers = [{"id": prize["id"], "name": prize["name"], "points_cost": prize["points_cost"],
                    "affordable": available >= prize["points_cost"]}
-                  for prize in services.campaign_prizes(campaign=participant.campaign)]
+                  for prize in selectors.campaign_prizes(campaign=participant.campaign)]
         return Response(s.OfferOutput(offers, many=True).data)
 
 
