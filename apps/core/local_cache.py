@@ -43,19 +43,23 @@ class LocalCache:
         return getattr(settings, self.ttl_setting, self.default_ttl)
 
     def get_or_load(self, key: Hashable, loader: Callable[[], Any]) -> Any:
+        return self.get_or_load_cached(key, loader)[0]
+
+    def get_or_load_cached(self, key: Hashable, loader: Callable[[], Any]) -> tuple[Any, bool]:
+        """Like ``get_or_load``, and whether the value came from the cache (the loader did not run)."""
         ttl = self.ttl
         if ttl <= 0:
-            return loader()
+            return loader(), False
         full_key = (connection.schema_name, key)
         now = time.monotonic()
         cached = self._entries.get(full_key, _MISSING)
         if cached is not _MISSING and cached[0] > now:  # type: ignore[index]
-            return cached[1]  # type: ignore[index]
+            return cached[1], True  # type: ignore[index]
         value = loader()
         if len(self._entries) >= self.max_entries:
             self._entries.clear()  # bounded memory; a burst of misses refills it
         self._entries[full_key] = (now + ttl, value)
-        return value
+        return value, False
 
     def discard(self, key: Hashable, schema: str | None = None) -> None:
         """Forget one key of the current (or the given) schema in this process."""

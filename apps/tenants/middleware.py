@@ -14,11 +14,8 @@ rollback, reconnection or pool checkout still forgets it (tests/tenants/test_sea
 from __future__ import annotations
 
 import copy
-import threading
-import time
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
@@ -28,17 +25,17 @@ from django.utils import translation
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_tenant_domain_model
 
+from apps.core.local_cache import LocalCache
 from apps.core.logging import request_context_update
 from apps.tenants.models import Client, Domain
 
-_cache: dict[str, tuple[float, Any]] = {}
-_cache_lock = threading.Lock()
+# Looked up on the public schema, so every host shares one key space.
+tenant_hosts = LocalCache("tenant-hosts", ttl_setting="TENANT_CACHE_SECONDS", default_ttl=5)
 
 
 def tenant_cache_clear(**_kwargs: Any) -> None:
     """Forget every cached host (connected to Client/Domain saves and deletes)."""
-    with _cache_lock:
-        _cache.clear()
+    tenant_hosts.clear()
 
 
 for _model in (Client, Domain):
@@ -59,18 +56,9 @@ class TenantMiddleware(TenantMainMiddleware):
 
     def _tenant_lookup(self, domain_model, hostname) -> tuple[Any, bool]:  # type: ignore[no-untyped-def]
         """The tenant for a host, and whether it came from the cache (no query ran)."""
-        ttl = getattr(settings, "TENANT_CACHE_SECONDS", 5)
-        if ttl <= 0:
-            return super().get_tenant(domain_model, hostname), False
-        now = time.monotonic()
-        cached = _cache.get(hostname)
-        if cached is None or cached[0] <= now:
-            tenant = super().get_tenant(domain_model, hostname)  # DoesNotExist propagates: never cached
-            with _cache_lock:
-                _cache[hostname] = (now + ttl, tenant)
-            from_cache = False
-        else:
-            tenant, from_cache = cached[1], True
+        # DoesNotExist propagates from the loader: an unknown host is never cached.
+        tenant, from_cache = tenant_hosts.get_or_load_cached(
+            hostname, lambda: super(TenantMiddleware, self).get_tenant(domain_model, hostname))
         # A copy per request: the middleware sets attributes on it (domain_url), and threads share the cache.
         return copy.copy(tenant), from_cache
 
