@@ -50,6 +50,7 @@ from apps.campaigns.selectors import (
     leaderboard_prize_list,
     participant_member,
 )
+from apps.rules.sql_compile import REASON_REGION, REASON_TERMINATED
 
 STAFF_ROLES = frozenset({"owner", "admin", "manager", "analyst"})
 ACTIVE_STATUSES = (Campaign.Status.APPROVED, Campaign.Status.ACTIVE)
@@ -212,9 +213,9 @@ def ineligibility_reason(*, participant: CampaignParticipant) -> str | None:
     if participant.eligible or participant.last_execution_id is None:
         return None
     reasons = {
-        "terminated_before_end": _("The rules require salespeople to stay employed until the campaign's last "
+        REASON_TERMINATED: _("The rules require salespeople to stay employed until the campaign's last "
                                    "day, and your employment ends before it."),
-        "region_not_included": _("Your region (%(region)s) does not take part in this campaign.")
+        REASON_REGION: _("Your region (%(region)s) does not take part in this campaign.")
         % {"region": participant.region or _("none")},
     }
     return reasons.get(participant.ineligible_reason) or _(
