@@ -89,6 +89,15 @@ def _churn(source, salespeople: int) -> None:  # type: ignore[no-untyped-def]
         conn.execute("UPDATE orders SET status = 'returned' WHERE salesperson_id <= %s", (salespeople,))
 
 
+def _plan(source, sql: str, params: list) -> str:  # type: ignore[no-untyped-def]
+    """Whether PostgreSQL runs the query with parallel workers: it chooses from the statistics ANALYZE sampled,
+    so two runs of the bench can get plans ~2x apart in speed (the ratio's denominator moves with it)."""
+    with psycopg.connect(host=source.host, port=source.port or 5432, dbname=source.database,
+                         user=source.user or None, password=source.password or None, autocommit=True) as conn:
+        lines = [row[0] for row in conn.execute("EXPLAIN " + sql, params)]  # type: ignore[arg-type]
+    return "parallel (Gather)" if any("Gather" in line for line in lines) else "serial (no parallel workers)"
+
+
 def _tenant() -> None:
     platform_bootstrap()
     existing = Client.objects.filter(schema_name=SLUG).first()
@@ -174,7 +183,8 @@ def main() -> None:
                       f"{execution.points_allocated:,} points")
             bare_ms = statistics.median(bare) * 1000
             print(f"bare compiled query     : median {bare_ms:7.1f} ms over {len(bare)} runs "
-                  f"(min {min(bare) * 1000:.1f}, max {max(bare) * 1000:.1f}; {count:,} rows)")
+                  f"(min {min(bare) * 1000:.1f}, max {max(bare) * 1000:.1f}; {count:,} rows; plan "
+                  f"{_plan(source, version.sql, params_decode(version.params))})")
             first = executions[0]
             print(f"first execution ratio   : {first.duration_ms / bare_ms:.2f} (target <= 3)")
             quiet = executions[1:-1] if len(executions) > 2 and args.churn > 0 else executions[1:]

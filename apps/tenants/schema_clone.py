@@ -33,11 +33,15 @@ def schema_clone(*, source: str, target: str) -> None:
         cursor.execute(f"SET LOCAL search_path TO {src}, public")
 
         cursor.execute(
-            """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            """SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname""",
             [source],
         )
-        tables = [row[0] for row in cursor.fetchall()]
+        tables, storage = [], {}
+        for table, options in cursor.fetchall():
+            tables.append(table)
+            if options:  # storage parameters (e.g. a fillfactor): LIKE does not copy them
+                storage[table] = options
 
         cursor.execute(
             """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -95,6 +99,8 @@ def schema_clone(*, source: str, target: str) -> None:
                 f"CREATE TABLE {dst}.{_q(table)} (LIKE {src}.{_q(table)} INCLUDING DEFAULTS INCLUDING IDENTITY"
                 " INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)"
             )
+            if table in storage:
+                cursor.execute(f"ALTER TABLE {dst}.{_q(table)} SET ({', '.join(storage[table])})")
             cursor.execute(f"INSERT INTO {dst}.{_q(table)} SELECT * FROM {src}.{_q(table)}")
             if cursor.rowcount:
                 with_rows.append(table)

@@ -516,7 +516,8 @@ def _rows_insert(model: type[Model], columns: Sequence[str], rows: Sequence[Sequ
     """``INSERT … SELECT FROM unnest(one array per column)``: one statement whose size and cost grow linearly
     with the batch, from plain tuples (no model instance, no per-value preparation). Columns not named take
     ``constants`` or the field's default; rows keep their order (``WITH ORDINALITY``), so sequence ids follow
-    it. ``suffix`` is appended (``ON CONFLICT …``, ``RETURNING …``); returns what RETURNING gave."""
+    it. ``suffix`` is appended (``ON CONFLICT …``, ``RETURNING …``); returns what RETURNING gave. Without a
+    suffix the rows go in by COPY instead (same columns and values, in order)."""
     if not rows:
         return []
     meta = model._meta
@@ -530,6 +531,10 @@ def _rows_insert(model: type[Model], columns: Sequence[str], rows: Sequence[Sequ
         if value is None and not field.null:
             raise ValueError(f"{meta.label}.{field.attname} needs a value")
         fixed.append((field, value))
+    if not suffix:  # nothing to return: COPY, which the server consumes while the rows are still being sent
+        _rows_copy(meta.db_table, [*named, *(field for field, _value in fixed)], rows,
+                   tuple(value for _field, value in fixed))
+        return []
     arrays = [list(column) for column in zip(*rows, strict=True)]
     aliases = [f"c{index}" for index in range(len(named))]
     select = [*(f'v."{alias}"' for alias in aliases), *(f"%s::{field.db_type(connection)}" for field, _v in fixed)]
@@ -538,6 +543,20 @@ def _rows_insert(model: type[Model], columns: Sequence[str], rows: Sequence[Sequ
     sql = (f'INSERT INTO "{meta.db_table}" ({target}) SELECT {", ".join(select)} '  # noqa: S608 - metadata only
            f'FROM unnest({unnest}) WITH ORDINALITY AS v({", ".join(aliases)}, ord) ORDER BY v.ord {suffix}')
     return _bound(sql, [*(value for _field, value in fixed), *arrays])  # in the order they appear
+
+
+def _rows_copy(table: str, fields: Sequence[Any], rows: Sequence[Sequence[Any]], constants: tuple[Any, ...]) -> None:
+    """``COPY table (fields) FROM STDIN`` of ``rows``, each followed by ``constants``. Errors are Django's."""
+    started = time.monotonic()
+    names = ", ".join(f'"{field.column}"' for field in fields)
+    sql = f'COPY "{table}" ({names}) FROM STDIN'
+    with connection.cursor() as django_cursor:  # django-tenants sets the schema's search path on the way
+        raw = django_cursor.cursor.connection
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row((*row, *constants))
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
 
 @dataclass(slots=True)

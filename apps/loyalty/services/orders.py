@@ -410,7 +410,9 @@ def event_record(*, member: Member, event: str, idempotency_key: str, custom_eve
                                fields={"idempotency_key": [_("Required.")]})
     prefix = f"event:{member.pk}:{idempotency_key}:rule:"
     locked = member_lock(member_id=member.pk)
-    done = list(LedgerEntry.objects.filter(idempotency_key__startswith=prefix).order_by("created_at", "id"))
+    # The prefix names the member: their entries (the member index) are searched, no index of key prefixes.
+    done = list(LedgerEntry.objects.filter(member_id=member.pk, idempotency_key__startswith=prefix)
+                .order_by("created_at", "id"))
     if done:
         return done
     _require_moving(locked.program)
