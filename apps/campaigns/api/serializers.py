@@ -264,10 +264,13 @@ class MyPointsOutput(serializers.Serializer):
 
 
 class OfferOutput(serializers.Serializer):
+    """A prize the participant can redeem (cheapest first), as the dashboard lists them."""
+
     id = serializers.CharField()
     name = serializers.CharField()
     points_cost = serializers.IntegerField()
     affordable = serializers.BooleanField()
+    missing = serializers.IntegerField(help_text=_("Points still needed to redeem it (0 when affordable)."))
 
 
 class RedeemInput(serializers.Serializer):

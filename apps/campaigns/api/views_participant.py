@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from apps.campaigns import selectors, services
 from apps.campaigns.api import serializers as s
 from apps.campaigns.models import CampaignParticipant
-from apps.campaigns.selectors_dashboard import participant_balance
+from apps.campaigns.selectors_dashboard import participant_balance, participant_offers
 from apps.core.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from apps.core.api.permissions import ScopedRolePermission
 from apps.core.api.serializers import ErrorResponse
@@ -81,12 +81,9 @@ class MyOffersView(_ParticipantView):
                    responses={200: s.OfferOutput(many=True), 404: NOT_FOUND})
     def get(self, request: Request, campaign_id: uuid.UUID) -> Response:
         participant = self._mine(campaign_id)
-        member = selectors.participant_member(participant=participant)
-        available = member.available if member is not None else 0
-        offers = [{"id": prize["id"], "name": prize["name"], "points_cost": prize["points_cost"],
-                   "affordable": available >= prize["points_cost"]}
-                  for prize in selectors.campaign_prizes(campaign=participant.campaign)]
-        return Response(s.OfferOutput(offers, many=True).data)
+        offers = participant_offers(participant=participant,
+                                    available=participant_balance(participant=participant).available)
+        return Response(s.OfferOutput([dataclasses.asdict(offer) for offer in offers], many=True).data)
 
 
 class MyRedeemView(_ParticipantView):

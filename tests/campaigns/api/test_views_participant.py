@@ -92,6 +92,10 @@ def test_a_participant_who_reached_the_goal_redeems_the_vacation(running, api_cl
     offers = {o["id"]: o for o in client.get(f"/api/participants/{campaign.pk}/offers").json()}
     vacation = next(o for o in offers.values() if "cabo" in o["name"].lower())
     assert vacation["points_cost"] == 50_000 and vacation["affordable"] is False
+    listed = client.get(f"/api/participants/{campaign.pk}/offers").json()
+    assert [o["points_cost"] for o in listed] == sorted(o["points_cost"] for o in listed)  # the dashboard's order
+    earned_so_far = client.get(f"/api/participants/{campaign.pk}/points").json()["available"]
+    assert vacation["missing"] == 50_000 - earned_so_far > 0
 
     refused = client.post(f"/api/participants/{campaign.pk}/redeem", {"prize_id": vacation["id"]}, format="json",
                           HTTP_IDEMPOTENCY_KEY="r-1")
