@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -84,6 +85,14 @@ def test_premium_line_campaign_allocates_exactly_the_hand_computed_points(langua
         assert participants[key].eligible == row["eligible"]
         assert participants[key].ineligible_reason == ("" if row["eligible"] else "terminated_before_end")
         assert participants[key].points_allocated == row["points"]
+        goals = participants[key].progress["goals"]  # the progress document the dashboards read
+        assert set(goals) == {"individual", "regional"}
+        # (the SQLite source sums floats: equal to the cent)
+        assert abs(Decimal(goals["individual"]["attained"]) - Decimal(row["own_cents"]) / 100) < Decimal("0.01")
+        assert (goals["individual"]["points"], goals["regional"]["points"]) == (row["individual"], row["regional"])
+        assert {goal["scope"] for goal in goals.values()} == {"individual", "region"}
+        assert all(set(goal) == {"attained", "percent", "target", "scope", "points"} for goal in goals.values())
+        assert ProgressSnapshot.objects.get(participant=participants[key]).goals == goals
     # Each award is mirrored to TLP through the outbox, in the same transaction.
     from apps.tlp.selectors import tlp_outbox_list
 
