@@ -12,7 +12,7 @@ setup:
 	bash -c 'source scripts/_env.sh && setup'
 
 makemessages: setup
-	$(BIN)/python manage.py makemessages -l en -l pt_BR -l es --ignore='.venv/*' --ignore='tests/*' --ignore='bench/*' --no-obsolete
+	$(BIN)/python manage.py makemessages -l en -l pt_BR -l es --ignore='.venv/*' --ignore='tests/*' --ignore='bench/*' --ignore='node_modules/*' --no-obsolete
 
 bench: setup
 	$(BIN)/python bench/tenant_provisioning.py

@@ -399,7 +399,8 @@ CELERY_BEAT_SCHEDULE["tlp-reconcile"] = {
 # ------------------------------------------------------------------------------------------ i18n
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("pt-br", _("Portuguese (Brazil)")), ("es", _("Spanish"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/overrides: corrections to Django's own catalogs (pt-BR month names), below ours in priority.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "overrides"]
 # The product's languages as an OpenAPI enum (set here: LANGUAGES is defined after the API settings).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["LanguageEnum"] = LANGUAGES
 USE_I18N = True
