@@ -72,7 +72,7 @@ def test_every_part_of_a_document_gets_a_sentence():
 @pytest.mark.parametrize(
     ("language", "start", "amount", "points"),
     [
-        ("pt-br", "1 de Janeiro de 2026", "R$ 50.000,00", "1.000"),
+        ("pt-br", "1 de janeiro de 2026", "R$ 50.000,00", "1.000"),
         ("es", "1 de enero de 2026", "R$ 50\u00a0000,00", "1\u00a0000"),
     ],
 )

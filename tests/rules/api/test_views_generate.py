@@ -258,7 +258,7 @@ def test_generate_code_compiles_explains_and_plans(api_client, sales_schema):
     assert "premium line" not in participants["sql"].lower()  # values are bound, never inlined
     assert body["sql"]["regions"] is not None
     assert body["explanation"]["language"] == "pt-br"
-    assert "1 de Janeiro de 2026" in body["explanation"]["summary"]
+    assert "1 de janeiro de 2026" in body["explanation"]["summary"]
     assert body["action_plan"]["point_type"]["code"] == "point.premium_line_q1"
     assert [offer["prize_id"] for offer in body["action_plan"]["redemption_offers"]] == ["tv"]
 
