@@ -11,6 +11,7 @@ never served to another, even when the ids look alike.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -18,6 +19,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Model
+from django.db.models.base import ModelState
 
 _MISSING = object()
 _registry: list[LocalCache] = []
@@ -77,3 +80,28 @@ def local_caches_clear() -> None:
         caches = list(_registry)
     for cache in caches:
         cache.clear()
+
+
+def model_copy(instance: Model) -> Model:
+    """What ``copy.copy(instance)`` returns for a model instance (the same field values, its own state and
+    related-object cache, the related objects themselves shared), for the cached rows handed to each request.
+
+    ``copy.copy`` goes through pickling's protocol (``__reduce__``, ``__getstate__``, ``__setstate__`` and a
+    version check): about 10 microseconds a row, three rows on every API request. A model that changes how it
+    is pickled or copied, or holds a ``memoryview`` (which pickling turns into bytes), takes ``copy.copy``.
+    """
+    cls = type(instance)
+    if (cls.__reduce__ is not Model.__reduce__ or cls.__getstate__ is not Model.__getstate__
+            or cls.__setstate__ is not Model.__setstate__ or hasattr(cls, "__copy__")):
+        return copy.copy(instance)
+    state = instance.__dict__.copy()
+    for value in state.values():
+        if type(value) is memoryview:
+            return copy.copy(instance)
+    model_state = ModelState()
+    model_state.__dict__.update(state["_state"].__dict__)
+    model_state.fields_cache = state["_state"].fields_cache.copy()
+    state["_state"] = model_state
+    clone = cls.__new__(cls)
+    clone.__dict__.update(state)
+    return clone

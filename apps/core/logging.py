@@ -142,13 +142,27 @@ def _connection_schema() -> str:
         return "-"
 
 
+# Whether an ``extra`` field's name looks secret, per name: every record's fields are checked, and their names
+# come from the code (the access line's seven on every request), not from clients. Bounded all the same.
+_secret_field_names: dict[str, bool] = {}
+
+
+def _secret_field_name(key: str) -> bool:
+    secret = _secret_field_names.get(key)
+    if secret is None:
+        secret = _SECRET_KEY.search(key) is not None
+        if len(_secret_field_names) < 1024:
+            _secret_field_names[key] = secret
+    return secret
+
+
 class SecretRedactionFilter(logging.Filter):
     """Masks secrets before any handler formats the record: ``extra`` values under secret-looking keys,
     and ``key=value`` / ``Authorization: Bearer ...`` pairs in the message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         for key in [k for k in vars(record) if k not in _RECORD_ATTRS]:
-            if _SECRET_KEY.search(key):
+            if _secret_field_name(key):
                 setattr(record, key, REDACTED)
             else:
                 setattr(record, key, value_redact(getattr(record, key)))

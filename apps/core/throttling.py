@@ -6,6 +6,11 @@ call), and a list that is unpickled and pickled whole every time (600 timestamps
 the history is a Redis sorted set updated by one Lua script: a single round trip, and the same exact sliding
 window as DRF's (a request is allowed when fewer than ``num_requests`` were allowed in the last ``duration``
 seconds; refused requests are not counted; ``Retry-After`` is when the oldest one leaves the window).
+
+The script runs on a connection of its own per process and thread, written to and read from directly: redis-py's
+general path (pool checkout with its pending-data poll, retry wrapper, script object) cost about as much CPU as
+the round trip itself. A connection Redis dropped (restart, idle timeout) is reconnected and the call retried
+once, as redis-py's own retry does; a script Redis forgot (restart, ``SCRIPT FLUSH``) is loaded again.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import NoScriptError
 from rest_framework import throttling
 
 # KEYS[1]: the caller's history; ARGV: now, window (s), limit, a unique member for this request.
@@ -37,6 +43,7 @@ return {1, 0}
 
 _client_lock = threading.Lock()
 _client: tuple[int, Any] | None = None
+_local = threading.local()
 
 
 def _script() -> Any:
@@ -52,6 +59,37 @@ def _script() -> Any:
     return current[1]
 
 
+def _connection(script: Any) -> Any:
+    """This thread's own connection to the script's Redis (a forked process makes its own)."""
+    held = getattr(_local, "held", None)
+    if held is None or held[0] != os.getpid() or held[1] is not script:
+        pool = script.registered_client.connection_pool
+        held = _local.held = (os.getpid(), script, pool.connection_class(**pool.connection_kwargs))
+    return held[2]
+
+
+def sliding_window_count(key: str, *, now: float, duration: float, limit: int) -> tuple[bool, float]:
+    """Record a request under ``key`` if fewer than ``limit`` were recorded in the last ``duration`` seconds, in
+    one round trip. Returns (allowed, the oldest recorded time in the window when refused, else 0)."""
+    script = _script()
+    connection = _connection(script)
+    args = ("EVALSHA", script.sha, 1, key, repr(now), duration, limit, uuid.uuid4().hex)
+    for attempt in range(3):
+        try:
+            connection.send_command(*args)
+            allowed, oldest = connection.read_response()
+            return bool(allowed), float(oldest)
+        except NoScriptError:
+            # Redis restarted or flushed its scripts: load it again (same text, same SHA) and run it.
+            script.sha = script.registered_client.script_load(script.script)
+            args = ("EVALSHA", script.sha, *args[2:])
+        except (redis.ConnectionError, redis.TimeoutError):
+            connection.disconnect()  # the next send connects anew
+            if attempt:
+                raise
+    raise redis.ConnectionError("the throttle script could not be run")
+
+
 class SlidingWindowThrottle(throttling.SimpleRateThrottle):
     """DRF's SimpleRateThrottle with its history in a Redis sorted set (see the module docstring)."""
 
@@ -64,10 +102,9 @@ class SlidingWindowThrottle(throttling.SimpleRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
-        allowed, oldest = _script()(keys=[cache.make_key(self.key)],
-                                    args=[repr(self.now), self.duration, self.num_requests, uuid.uuid4().hex])
-        self.oldest = float(oldest)
-        return bool(allowed)
+        allowed, self.oldest = sliding_window_count(cache.make_key(self.key), now=self.now, duration=self.duration,
+                                                    limit=self.num_requests)
+        return allowed
 
     def wait(self) -> float | None:
         """Seconds until the oldest request in the window leaves it (at least one)."""

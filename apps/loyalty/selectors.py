@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.compiled_query import CompiledQuery
 from apps.core.errors import ApplicationError, NotFoundError
-from apps.core.local_cache import LocalCache
+from apps.core.local_cache import LocalCache, model_copy
 from apps.loyalty.models import (
     EarnRule,
     LedgerAllocation,
@@ -104,7 +103,7 @@ def program_resolve_cached(*, program_id: uuid.UUID | str | None) -> Program:
     """``program_resolve`` through the per-process cache (a copy: callers may set attributes on it). For
     reads and for finding a member: anything that moves points reads the program again under its lock."""
     key = str(program_id) if program_id else None
-    return copy.copy(resolved_programs.get_or_load(key, lambda: program_resolve(program_id=program_id)))
+    return model_copy(resolved_programs.get_or_load(key, lambda: program_resolve(program_id=program_id)))
 
 
 def program_tiers(*, program_id: uuid.UUID) -> list[Tier]:

@@ -13,7 +13,6 @@ rollback, reconnection or pool checkout still forgets it (tests/tenants/test_sea
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from django.core.exceptions import DisallowedHost
@@ -25,7 +24,7 @@ from django.utils import translation
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_tenant_domain_model
 
-from apps.core.local_cache import LocalCache
+from apps.core.local_cache import LocalCache, model_copy
 from apps.core.logging import request_context_update
 from apps.tenants.models import Client, Domain
 
@@ -60,7 +59,7 @@ class TenantMiddleware(TenantMainMiddleware):
         tenant, from_cache = tenant_hosts.get_or_load_cached(
             hostname, lambda: super(TenantMiddleware, self).get_tenant(domain_model, hostname))
         # A copy per request: the middleware sets attributes on it (domain_url), and threads share the cache.
-        return copy.copy(tenant), from_cache
+        return model_copy(tenant), from_cache
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         # django-tenants' own steps (public schema, host, tenant, schema, urlconf), plus the kept search_path.

@@ -119,7 +119,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "apps.core.middleware.LocaleMiddleware",  # Django's, without path lookups when no URL is language-prefixed
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -155,7 +155,8 @@ TEMPLATES = [
 _EMBEDDED_ALLOWED = not env("DJANGO_SETTINGS_MODULE", default="").endswith(".production")
 DATABASE_URL = env("DATABASE_URL", default="") or (embedded.postgres_start() if _EMBEDDED_ALLOWED else "")
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# django-tenants' backend with a health check that needs no round trip on a quiet connection.
+DATABASES["default"]["ENGINE"] = "apps.core.postgresql_backend"
 # A unix-socket URL (?host=/path) arrives as an option; Django expects it as HOST.
 if "host" in DATABASES["default"].get("OPTIONS", {}):
     DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
@@ -257,6 +258,8 @@ REST_FRAMEWORK = {
         "auth_login": env("THROTTLE_AUTH_LOGIN", default="5/min"),
     },
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
+    # DRF's, with the answer for the usual Accept headers (none, */*, application/json) computed once.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.core.api.negotiation.ContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -1,13 +1,17 @@
-"""apps/core/local_cache.py: per-process caches with a TTL, keyed by tenant schema."""
+"""apps/core/local_cache.py: per-process caches with a TTL, keyed by tenant schema, and the copy of a cached row."""
 
 from __future__ import annotations
 
+import copy
 import itertools
+from types import SimpleNamespace
 
 import pytest
 from django_tenants.utils import schema_context
 
-from apps.core.local_cache import LocalCache, local_caches_clear
+from apps.core.local_cache import LocalCache, local_caches_clear, model_copy
+from apps.loyalty.models import Member
+from tests.factories.loyalty import ProgramFactory, member_make
 
 _names = itertools.count()
 
@@ -107,3 +111,44 @@ def test_the_cache_stays_bounded(db, settings):
     for key in range(10):
         small.get_or_load(key, lambda key=key: key)
     assert len(small._entries) <= 3
+
+
+# ------------------------------------------------------------------------------------------ model_copy
+def test_a_model_copy_is_what_copy_copy_makes(tenant):
+    # given a member row with its program and tier caches filled (as a cached row handed out per request is)
+    member = member_make(ProgramFactory())
+    member.program  # noqa: B018 - fills the related-object cache
+    clone = model_copy(member)
+    expected = copy.copy(member)
+    # then the copy has the same class, field values, state and related objects as copy.copy's
+    assert type(clone) is Member
+    assert {k: v for k, v in vars(clone).items() if k != "_state"} == {
+        k: v for k, v in vars(expected).items() if k not in ("_state", "_django_version")}
+    assert (clone._state.db, clone._state.adding) == (expected._state.db, expected._state.adding) == ("default", False)
+    assert clone._state.fields_cache == expected._state.fields_cache
+    assert clone.program is member.program  # related objects are shared, as copy.copy shares them
+
+
+def test_what_a_request_sets_on_its_copy_never_reaches_the_cached_row(tenant):
+    member = member_make(ProgramFactory())
+    clone = model_copy(member)
+    clone.email = "changed@example.test"
+    clone.program = ProgramFactory()
+    clone._state.adding = True
+    assert member.email != "changed@example.test"
+    assert member.program != clone.program
+    assert member._state.adding is False
+    assert member._state.fields_cache["program"] is not clone.program
+
+
+def test_a_model_with_a_memoryview_is_copied_by_copy_copy(tenant, monkeypatch):
+    calls = []
+    real_copy = copy.copy
+    spy = SimpleNamespace(copy=lambda obj: calls.append(obj) or real_copy(obj))
+    monkeypatch.setattr("apps.core.local_cache.copy", spy)
+    member = member_make(ProgramFactory())
+    member.blob = memoryview(b"raw")
+    clone = model_copy(member)
+    assert calls == [member]
+    assert bytes(clone.blob) == b"raw"
+    assert clone.blob is not member.blob  # pickling's path: a new memoryview over a copy of the bytes

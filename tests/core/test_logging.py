@@ -124,6 +124,17 @@ def test_extra_fields_with_secret_names_are_redacted_at_any_depth(json_logs, ten
     assert line["request_id"] == "-"
 
 
+def test_a_secret_field_name_is_redacted_every_time_it_is_logged(json_logs, tenant):
+    # The filter remembers which field names look secret: the second and later records are masked too, and an
+    # ordinary name stays ordinary.
+    logger = logging.getLogger("apps.anything")
+    for attempt in range(3):
+        logger.warning("retrying", extra={"client_secret": f"cs-{attempt}", "attempt": attempt})
+    lines = json_logs()
+    assert [line["client_secret"] for line in lines] == ["[REDACTED]"] * 3
+    assert [line["attempt"] for line in lines] == [0, 1, 2]
+
+
 @pytest.mark.parametrize(
     ("message", "args", "secret"),
     [

@@ -1,10 +1,18 @@
-"""Request id echo and the health probes answered ahead of host, tenant and HTTPS handling."""
+"""Request id echo, the health probes answered ahead of host, tenant and HTTPS handling, and the locale
+middleware."""
 
 from __future__ import annotations
 
+import pytest
+from django.conf.urls.i18n import i18n_patterns
+from django.http import HttpResponse
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.test import Client as DjangoClient
 from django.test import override_settings
+from django.urls import path
+from django.utils import translation
 
+from apps.core.middleware import LocaleMiddleware
 from tests.conftest import TENANT_HOSTS
 
 
@@ -154,3 +162,53 @@ def test_an_unchanged_response_still_refuses_a_nonce_drawn_after_the_header():
 
     with pytest.raises(CSPNonceError):
         str(request.csp_nonce)
+
+
+# ------------------------------------------------------------------------------------------ LocaleMiddleware
+# A urlconf with language-prefixed URLs (ours have none), to check that Django's own behaviour is kept there.
+urlpatterns = i18n_patterns(path("page/", lambda request: HttpResponse("ok"), name="i18n-page"))
+I18N_URLCONF = __name__
+
+
+def _through(middleware_class, request, status: int = 200):  # type: ignore[no-untyped-def]
+    """The response and the request's language after ``middleware_class`` handled a view answering ``status``."""
+    translation.activate("en")
+    seen = {}
+
+    def view(request):  # type: ignore[no-untyped-def]
+        seen["active"] = translation.get_language()
+        return HttpResponse("ok", status=status)
+
+    response = middleware_class(view)(request)
+    headers = {name: response.get(name) for name in ("Vary", "Content-Language", "Location")}
+    return response.status_code, headers, request.LANGUAGE_CODE if hasattr(request, "LANGUAGE_CODE") else None, \
+        seen.get("active")
+
+
+@pytest.mark.parametrize("urlconf", ["incentiva.urls_tenants", I18N_URLCONF])
+@pytest.mark.parametrize(("path", "headers", "status"), [
+    ("/api/loyalty-referral/points/C-1", {}, 200),
+    ("/api/loyalty-referral/points/C-1", {"HTTP_ACCEPT_LANGUAGE": "pt-BR,pt;q=0.9"}, 200),
+    ("/me/", {"HTTP_COOKIE": "django_language=es"}, 200),
+    ("/es/page/", {}, 200),
+    ("/page/", {"HTTP_ACCEPT_LANGUAGE": "es"}, 404),
+    ("/xx/unknown", {"HTTP_ACCEPT_LANGUAGE": "de"}, 404),
+])
+def test_the_locale_middleware_answers_as_djangos_own(rf, urlconf, path, headers, status):
+    def request():  # type: ignore[no-untyped-def]
+        made = rf.get(path, **headers)
+        made.urlconf = urlconf
+        return made
+
+    with override_settings(ROOT_URLCONF=urlconf):
+        assert _through(LocaleMiddleware, request(), status) == _through(DjangoLocaleMiddleware, request(), status)
+
+
+def test_the_language_comes_from_the_header_or_the_cookie(rf):
+    request = rf.get("/api/loyalty-referral/points/C-1", HTTP_ACCEPT_LANGUAGE="pt-BR")
+    request.urlconf = "incentiva.urls_tenants"
+    assert _through(LocaleMiddleware, request)[1:] == (
+        {"Vary": "Accept-Language", "Content-Language": "pt-br", "Location": None}, "pt-br", "pt-br")
+    request = rf.get("/me/", HTTP_COOKIE="django_language=es", HTTP_ACCEPT_LANGUAGE="pt-BR")
+    request.urlconf = "incentiva.urls_tenants"
+    assert _through(LocaleMiddleware, request)[2:] == ("es", "es")

@@ -7,6 +7,7 @@ import redis
 from django.conf import settings
 from django_tenants.utils import schema_context
 
+from apps.core import throttling
 from apps.core.throttling import AnonRateThrottle, ClientRateThrottle, UserRateThrottle
 from tests.conftest import TENANT_HOSTS
 from tests.factories.accounts import UserFactory
@@ -96,3 +97,37 @@ def test_the_window_slides_and_refused_requests_are_not_counted(rf, tenant, monk
     assert throttle.allow_request(request, None) is False
     assert throttle.wait() == 15  # 1_030 + 60 - 1_075
     assert redis_cache.zcard(_cache_key("alpha", f"throttle:user:{user.pk}")) == 2
+
+
+def _allow(request) -> bool:  # type: ignore[no-untyped-def]
+    return UserRateThrottle().allow_request(request, None)
+
+
+@pytest.fixture
+def user_request(rf, tenant, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(UserRateThrottle, "rate", "100/min", raising=False)
+    request = rf.get("/")
+    request.user = UserFactory(role="owner")
+    return request
+
+
+def test_a_connection_redis_dropped_is_reconnected_and_the_request_counted(user_request, redis_cache):
+    # given a first request counted on this thread's connection, which Redis then drops
+    assert _allow(user_request)
+    held = throttling._connection(throttling._script())
+    held.send_command("CLIENT", "ID")
+    redis_cache.client_kill_filter(_id=held.read_response())
+    # when the next request comes, then it is counted on a new connection
+    assert _allow(user_request)
+    assert redis_cache.zcard(_cache_key("alpha", f"throttle:user:{user_request.user.pk}")) == 2
+
+
+def test_a_script_redis_does_not_know_is_loaded_again(user_request, redis_cache, monkeypatch):
+    # given a script SHA Redis does not hold (as after a restart or SCRIPT FLUSH)
+    script = throttling._script()
+    real_sha = script.sha
+    monkeypatch.setattr(script, "sha", "0" * 40)
+    # when a request is throttled, then the script is loaded, run, and the request counted
+    assert _allow(user_request)
+    assert script.sha == real_sha
+    assert redis_cache.zcard(_cache_key("alpha", f"throttle:user:{user_request.user.pk}")) == 1
