@@ -58,8 +58,7 @@ ENV PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=incentiva.settings.production \
     INCENTIVA_DATA_DIR=/app/.incentiva \
-    PORT=8000 \
-    WEB_CONCURRENCY=4
+    PORT=8000
 
 RUN groupadd --system --gid 10001 incentiva \
  && useradd --system --uid 10001 --gid incentiva --home-dir /app --no-create-home --shell /usr/sbin/nologin incentiva
@@ -78,7 +77,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-# HTTP (pages and API): gunicorn's sync workers, WEB_CONCURRENCY of them (about 2 per core), each keeping its
+# HTTP (pages and API): gunicorn's sync workers, WEB_CONCURRENCY of them (default: the CPUs the container may
+# use, plus one: a request is CPU-bound, and more workers only switch contexts), each keeping its
 # database connection (CONN_MAX_AGE 60 unless set). They serve a request for about half the CPU of the ASGI
 # server, whose sync-to-async hops Django's sync views pay on every request (docs/operations.md, Performance).
 # TLS ends at the proxy in front, which sets X-Forwarded-Proto (trusted from FORWARDED_ALLOW_IPS only).
@@ -86,4 +86,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # Websockets (/ws/, Channels) need ASGI: run this image a second time with the command below (CONN_MAX_AGE stays
 # 0 there) and route /ws/ to it at the proxy (docs/operations.md, Servers):
 #   uvicorn incentiva.asgi:application --host 0.0.0.0 --port "$PORT" --proxy-headers --no-server-header --no-access-log --lifespan off
-CMD ["sh", "-c", "exec env CONN_MAX_AGE=\"${CONN_MAX_AGE:-60}\" gunicorn incentiva.wsgi:application --bind \"0.0.0.0:$PORT\" --workers \"$WEB_CONCURRENCY\" --worker-class sync --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-127.0.0.1}\" --worker-tmp-dir /dev/shm --no-control-socket --timeout 30 --graceful-timeout 30 --log-level warning"]
+CMD ["sh", "-c", "exec env CONN_MAX_AGE=\"${CONN_MAX_AGE:-60}\" gunicorn incentiva.wsgi:application --bind \"0.0.0.0:$PORT\" --workers \"${WEB_CONCURRENCY:-$(( $(nproc) + 1 ))}\" --worker-class sync --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-127.0.0.1}\" --worker-tmp-dir /dev/shm --no-control-socket --timeout 30 --graceful-timeout 30 --log-level warning"]

@@ -7,7 +7,7 @@ request of the server, of PostgreSQL (the database's backends, when they run on 
 load generator: the three share the machine's cores, so the CPU per request is the figure that holds when
 other work slows the wall-clock throughput down.
 
-Usage: .venv/bin/python bench/ledger.py [--server gunicorn|gthread|uvicorn] [--workers 4] [--threads 1]
+Usage: .venv/bin/python bench/ledger.py [--server gunicorn|gthread|uvicorn] [--workers N] [--threads 1]
                                          [--members 2000] [--seconds 10] [--clients 32] [--pool 0]
                                          [--only award,bulk,balance,redeem] [--log-level INFO]
 
@@ -367,7 +367,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", choices=["gunicorn", "gthread", "uvicorn"], default="gunicorn",
                         help="gunicorn: sync workers, as the image runs (default); gthread; uvicorn (ASGI)")
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2)
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)) + 1,
+                        help="server processes (default: as the image, the usable CPUs plus one)")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=10.0)

@@ -144,7 +144,8 @@ def test_the_runtime_probes_healthz_and_serves_http_with_production_settings(doc
     # HTTP on gunicorn's sync workers with kept connections (what bench/ledger.py measures by default);
     # websockets on the ASGI server, the same image with the command its comment and docs/operations.md give.
     assert "gunicorn incentiva.wsgi:application" in cmd
-    assert "--worker-class sync" in cmd and '--workers \\"$WEB_CONCURRENCY\\"' in cmd
+    # Workers: WEB_CONCURRENCY when set, else the CPUs the container may use plus one.
+    assert "--worker-class sync" in cmd and '--workers \\"${WEB_CONCURRENCY:-$(( $(nproc) + 1 ))}\\"' in cmd
     assert 'CONN_MAX_AGE=\\"${CONN_MAX_AGE:-60}\\"' in cmd
     assert "uvicorn incentiva.asgi:application" in (ROOT / "Dockerfile").read_text()
 
