@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 
 from apps.campaigns import services
 from apps.campaigns.models import (
@@ -21,31 +21,13 @@ from apps.campaigns.models import (
     LeaderboardPrize,
     PointAllocation,
 )
+from apps.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from apps.core.errors import ApplicationError
 
 
-class ReadOnlyAdmin(ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class LeaderboardPrizeInline(TabularInline):
+class LeaderboardPrizeInline(ReadOnlyInline):
     model = LeaderboardPrize
     fields = ("scope", "goal_id", "rank_from", "rank_to", "points", "name")
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Campaign)

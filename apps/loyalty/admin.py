@@ -16,6 +16,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 from unfold.forms import BaseDialogForm
 
+from apps.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from apps.core.errors import ApplicationError
 from apps.loyalty import services
 from apps.loyalty.models import (
@@ -43,30 +44,6 @@ from apps.loyalty.services.programs import EARN_RULE_FIELDS, PROGRAM_FIELDS, REW
 def _report(request: HttpRequest, exc: ApplicationError) -> None:
     details = "; ".join(f"{field}: {value}" for field, value in exc.fields.items())
     messages.error(request, f"{exc.message} {details}".strip())
-
-
-class ReadOnlyAdmin(ModelAdmin):
-    """Viewable, never added, changed or deleted from the back office."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyInline(TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ServiceAdmin(ModelAdmin):

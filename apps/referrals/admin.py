@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import ApplicationError
 from apps.referrals import services
 from apps.referrals.models import Fingerprint, Referral, ReferralCampaign, ReferralClick
@@ -130,26 +131,15 @@ class ReferralAdmin(ModelAdmin):
         self._review(request, queryset, "reject")
 
 
-class _ReadOnlyAdmin(ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(ReferralClick)
-class ReferralClickAdmin(_ReadOnlyAdmin):
+class ReferralClickAdmin(ReadOnlyAdmin):
     list_display = ("code", "channel", "campaign", "created_at")
     list_filter = ("channel", "campaign")
     search_fields = ("code",)
 
 
 @admin.register(Fingerprint)
-class FingerprintAdmin(_ReadOnlyAdmin):
+class FingerprintAdmin(ReadOnlyAdmin):
     list_display = ("kind", "value_hash", "member", "referral", "source", "created_at")
     list_filter = ("kind", "source")
     search_fields = ("value_hash",)

@@ -8,22 +8,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.tlp.models import TLPConfiguration, TLPEntity, TLPOutbox, TLPReconciliationReport
 from apps.tlp.services import tlp_outbox_requeue
-
-
-class ReadOnlyAdmin(ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(TLPConfiguration)
