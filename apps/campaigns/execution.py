@@ -60,6 +60,7 @@ from apps.campaigns.models import (
     ProgressSnapshot,
 )
 from apps.campaigns.selectors import campaign_running_version, campaign_source_database
+from apps.core.bulk import rows_copy
 from apps.core.errors import ConflictError
 from apps.core.jobs import job_error_text
 from apps.core.live import campaign_topic, live_broadcast, user_topic
@@ -363,7 +364,7 @@ def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: Campa
             paid_now[participant_id] = paid_now.get(participant_id, 0) + delta
     with connection.cursor() as cursor:
         if allocations:
-            _copy(cursor, PointAllocation._meta.db_table, (
+            rows_copy(PointAllocation._meta.db_table, (
                 "campaign_id", "execution_id", "rule_version_id", "created_at", "participant_id", "goal_id", "level",
                 "kind", "points", "unrecovered", "idempotency_key", "ledger_entry_id"),
                 ((campaign.pk, execution.pk, version.pk, now, *allocation) for allocation in allocations))
@@ -445,22 +446,13 @@ def _clawbacks(campaign: Campaign, claws: list[_Claw], allocations: list[tuple[A
         stats.unrecovered += debt
 
 
-def _copy(cursor: Any, table: str, columns: tuple[str, ...], rows: Any) -> None:
-    """COPY plain tuples into ``table``: the cheapest way in for thousands of rows (omitted columns take their
-    database default, e.g. an identity)."""
-    names = ", ".join(f'"{column}"' for column in columns)
-    with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def _copy_to_temp(cursor: Any, columns: dict[str, str], rows: Any) -> str:
     """Stream ``rows`` with COPY into a new temporary table (dropped at commit); returns its name. The
     planner sizes a temporary table (and joins it by index) better than an ``unnest`` of bound arrays."""
     name = f"campaign_tmp_{uuid.uuid4().hex[:16]}"
     definition = ", ".join(f'"{column}" {kind}' for column, kind in columns.items())
     cursor.execute(f'CREATE TEMPORARY TABLE "{name}" ({definition}) ON COMMIT DROP')
-    _copy(cursor, name, tuple(columns), rows)
+    rows_copy(name, tuple(columns), rows)
     return name
 
 
@@ -502,9 +494,9 @@ def _participants_write(cursor: Any, campaign: Campaign, execution: CampaignExec
     table, snapshots = CampaignParticipant._meta.db_table, ProgressSnapshot._meta.db_table
     if fresh:
         # No temporary table for them: one write per row instead of two.
-        _copy(cursor, table, (*PARTICIPANT_COLUMNS, "participant_key", "last_execution_id", "updated_at",
-                              "created_at", "campaign_id", "name", "email"),
-              ((*values, execution.pk, now, now, campaign.pk, "", "") for values in fresh))
+        rows_copy(table, (*PARTICIPANT_COLUMNS, "participant_key", "last_execution_id", "updated_at", "created_at",
+                          "campaign_id", "name", "email"),
+                  ((*values, execution.pk, now, now, campaign.pk, "", "") for values in fresh))
         # Inserted by this execution = created at its timestamp and last written by it (an updated participant
         # existed before the execution began, so its creation time is earlier).
         cursor.execute(

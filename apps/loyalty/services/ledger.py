@@ -32,6 +32,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.bulk import rows_copy
 from apps.core.compiled_query import CompiledQuery, row_insert, row_update
 from apps.core.errors import ApplicationError, ConflictError, NotFoundError, UnprocessableError
 from apps.loyalty.models import LedgerAllocation, LedgerEntry, Member, Program, Tier
@@ -532,8 +533,9 @@ def _rows_insert(model: type[Model], columns: Sequence[str], rows: Sequence[Sequ
             raise ValueError(f"{meta.label}.{field.attname} needs a value")
         fixed.append((field, value))
     if not suffix:  # nothing to return: COPY, which the server consumes while the rows are still being sent
-        _rows_copy(meta.db_table, [*named, *(field for field, _value in fixed)], rows,
-                   tuple(value for _field, value in fixed))
+        constants = tuple(value for _field, value in fixed)
+        rows_copy(meta.db_table, [field.column for field in [*named, *(field for field, _value in fixed)]],
+                  ((*row, *constants) for row in rows))
         return []
     arrays = [list(column) for column in zip(*rows, strict=True)]
     aliases = [f"c{index}" for index in range(len(named))]
@@ -543,20 +545,6 @@ def _rows_insert(model: type[Model], columns: Sequence[str], rows: Sequence[Sequ
     sql = (f'INSERT INTO "{meta.db_table}" ({target}) SELECT {", ".join(select)} '  # noqa: S608 - metadata only
            f'FROM unnest({unnest}) WITH ORDINALITY AS v({", ".join(aliases)}, ord) ORDER BY v.ord {suffix}')
     return _bound(sql, [*(value for _field, value in fixed), *arrays])  # in the order they appear
-
-
-def _rows_copy(table: str, fields: Sequence[Any], rows: Sequence[Sequence[Any]], constants: tuple[Any, ...]) -> None:
-    """``COPY table (fields) FROM STDIN`` of ``rows``, each followed by ``constants``. Errors are Django's."""
-    started = time.monotonic()
-    names = ", ".join(f'"{field.column}"' for field in fields)
-    sql = f'COPY "{table}" ({names}) FROM STDIN'
-    with connection.cursor() as django_cursor:  # django-tenants sets the schema's search path on the way
-        raw = django_cursor.cursor.connection
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row((*row, *constants))
-    if connection.queries_logged:
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
 
 @dataclass(slots=True)
