@@ -1,6 +1,8 @@
-"""Health probes, the two home pages and the API documentation pages. Thin: they only read."""
+"""Health probes, the two home pages, the API documentation pages, and what the dashboards' views share."""
 
 from __future__ import annotations
+
+import uuid
 
 from csp.decorators import csp_update
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -46,3 +48,12 @@ class ApiDocsView(SpectacularSwaggerSplitView):
 class ApiRedocView(SpectacularRedocView):
     """ReDoc builds its search index in a Web Worker created from a ``blob:`` URL: allowed on this page
     only. Its Google Fonts stylesheet stays blocked (the page falls back to system fonts)."""
+
+
+def redeem_token(request: HttpRequest) -> uuid.UUID | None:
+    """The one-click redemption token the dashboards' redeem form posts (templates/core/_redeem_form.html):
+    drawn when the page was rendered, it makes the redemption's idempotency key. None when missing or invalid."""
+    try:
+        return uuid.UUID(request.POST.get("token", ""))
+    except ValueError:
+        return None

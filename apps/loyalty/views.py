@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from apps.core.errors import ApplicationError
+from apps.core.views import redeem_token
 from apps.loyalty import services
 from apps.loyalty.selectors import ledger_history, member_balance
 from apps.loyalty.selectors_portal import (
@@ -95,10 +96,7 @@ def member_reward_redeem(request: HttpRequest) -> HttpResponse:
     if member is None:
         return redirect("member-dashboard")
     reward = member_reward_get(member=member, reward_id=request.POST.get("reward", ""))
-    try:
-        token = uuid.UUID(request.POST.get("token", ""))
-    except ValueError:
-        token = None
+    token = redeem_token(request)
     if reward is None or token is None:
         messages.error(request, _("This reward could not be found. Please try again."))
         return redirect("member-dashboard")

@@ -31,6 +31,7 @@ from apps.campaigns.models import Campaign, CampaignParticipant
 from apps.campaigns.services import participant_redeem
 from apps.core.errors import ApplicationError
 from apps.core.live import campaign_topic, user_topic
+from apps.core.views import redeem_token
 
 HISTORY_PAGE_SIZE = 10
 REDEEMABLE = (Campaign.Status.APPROVED, Campaign.Status.ACTIVE, Campaign.Status.COMPLETED)
@@ -118,10 +119,7 @@ def campaign_redeem(request: HttpRequest, campaign_id: uuid.UUID) -> HttpRespons
     participant = _participation(request, campaign_id)
     back = redirect("participant-campaign", campaign_id=participant.campaign_id)
     prize = dashboard.participant_prize_get(participant=participant, prize_id=request.POST.get("prize", ""))
-    try:
-        token = uuid.UUID(request.POST.get("token", ""))
-    except ValueError:
-        token = None
+    token = redeem_token(request)
     if prize is None or token is None:
         messages.error(request, _("This prize could not be found. Please try again."))
         return back
