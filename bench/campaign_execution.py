@@ -70,10 +70,15 @@ Salespeople must be actively employed until the last day of the campaign.
 Cancelled or returned sales are not eligible."""
 
 
+def _connect(source):  # type: ignore[no-untyped-def]
+    """An autocommit connection to the bench's sales database (the bench's own setup and probes)."""
+    return psycopg.connect(host=source.host, port=source.port or 5432, dbname=source.database,
+                           user=source.user or None, password=source.password or None, autocommit=True)
+
+
 def _spread(source, participants: int) -> None:  # type: ignore[no-untyped-def]
     """More salespeople (active, in every region) and the orders spread over all of them."""
-    with psycopg.connect(host=source.host, port=source.port or 5432, dbname=source.database,
-                         user=source.user or None, password=source.password or None, autocommit=True) as conn:
+    with _connect(source) as conn:
         conn.execute("""INSERT INTO salespeople (id, name, email, region_id, hire_date, termination_date)
                         SELECT g, 'Seller ' || g, 'seller' || g || '@example.test', 1 + g %% 5, DATE '2020-01-01',
                                NULL FROM generate_series((SELECT MAX(id) + 1 FROM salespeople), %s) g""",
@@ -84,16 +89,14 @@ def _spread(source, participants: int) -> None:  # type: ignore[no-untyped-def]
 
 def _churn(source, salespeople: int) -> None:  # type: ignore[no-untyped-def]
     """Some sales change between two runs: every Q1 order of the first ``salespeople`` is returned."""
-    with psycopg.connect(host=source.host, port=source.port or 5432, dbname=source.database,
-                         user=source.user or None, password=source.password or None, autocommit=True) as conn:
+    with _connect(source) as conn:
         conn.execute("UPDATE orders SET status = 'returned' WHERE salesperson_id <= %s", (salespeople,))
 
 
 def _plan(source, sql: str, params: list) -> str:  # type: ignore[no-untyped-def]
     """Whether PostgreSQL runs the query with parallel workers: it chooses from the statistics ANALYZE sampled,
     so two runs of the bench can get plans ~2x apart in speed (the ratio's denominator moves with it)."""
-    with psycopg.connect(host=source.host, port=source.port or 5432, dbname=source.database,
-                         user=source.user or None, password=source.password or None, autocommit=True) as conn:
+    with _connect(source) as conn:
         lines = [row[0] for row in conn.execute("EXPLAIN " + sql, params)]  # type: ignore[arg-type]
     return "parallel (Gather)" if any("Gather" in line for line in lines) else "serial (no parallel workers)"
 
