@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -24,7 +24,7 @@ from apps.accounts.selectors import user_get_by_email
 from apps.campaigns import selectors, services
 from apps.campaigns.api import serializers as s
 from apps.campaigns.execution import campaign_execute
-from apps.campaigns.models import Campaign, CampaignRuleVersion
+from apps.campaigns.models import Campaign
 from apps.core.api.idempotency import idempotent
 from apps.core.api.permissions import ScopedRolePermission
 from apps.core.api.serializers import EMPTY_BODY, ErrorResponse
@@ -53,11 +53,8 @@ class CampaignViewSet(viewsets.GenericViewSet):
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Campaign]:
-        versions = CampaignRuleVersion.objects.select_related("approved_by").exclude(
-            status=CampaignRuleVersion.Status.SUPERSEDED)
-        return selectors.campaign_list(status=self.request.query_params.get("status"),
-                                       search=self.request.query_params.get("search")).prefetch_related(
-            Prefetch("rule_versions", queryset=versions), "leaderboard_prizes")
+        return selectors.campaign_list_with_rules(status=self.request.query_params.get("status"),
+                                                  search=self.request.query_params.get("search"))
 
     def _campaign(self, pk: uuid.UUID) -> Campaign:
         campaign = selectors.campaign_get(campaign_id=pk)

@@ -23,7 +23,7 @@ from apps.core.api.idempotency import IDEMPOTENCY_HEADER, idempotency_caller, id
 from apps.core.api.permissions import ScopedRolePermission
 from apps.core.api.serializers import EMPTY_BODY, ErrorResponse
 from apps.core.compiled_query import CompiledQuery
-from apps.core.errors import ApplicationError, NotFoundError
+from apps.core.errors import ApplicationError
 from apps.loyalty import selectors, services
 from apps.loyalty.api import serializers as s
 from apps.loyalty.api.filters import (
@@ -189,13 +189,8 @@ class PointsViewSet(_LoyaltyView, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         program = selectors.program_resolve(program_id=data.get("program"))
-        wanted = {item["customer_id"] for item in data["awards"]}
-        members = {member.customer_id: member for member in
-                   Member.objects.filter(program=program, customer_id__in=wanted).select_related("program")}
-        missing = sorted(wanted - set(members))
-        if missing:
-            raise NotFoundError(_("Some customers are not enrolled in the program."),
-                                          code="member_not_found", fields={"customer_id": missing[:50]})
+        members = selectors.members_by_customer(program=program,
+                                                customer_ids=[item["customer_id"] for item in data["awards"]])
         base = service_key(request, "award-bulk")
         actor = request.user if request.user.is_authenticated else None
         entries = services.points_award_bulk(actor=actor, awards=[
