@@ -365,9 +365,10 @@ def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: Campa
     with connection.cursor() as cursor:
         if allocations:
             rows_copy(PointAllocation._meta.db_table, (
-                "campaign_id", "execution_id", "rule_version_id", "created_at", "participant_id", "goal_id", "level",
-                "kind", "points", "unrecovered", "idempotency_key", "ledger_entry_id"),
-                ((campaign.pk, execution.pk, version.pk, now, *allocation) for allocation in allocations))
+                "participant_id", "goal_id", "level", "kind", "points", "unrecovered", "idempotency_key",
+                "ledger_entry_id"), allocations, constants=(
+                ("campaign_id", campaign.pk), ("execution_id", execution.pk), ("rule_version_id", version.pk),
+                ("created_at", now)))
         _participants_write(cursor, campaign, execution, rules, known, members, changed, paid_now, now, stamp)
     stats.changed = len(changed)
     if campaign.status == Campaign.Status.APPROVED:
@@ -494,9 +495,9 @@ def _participants_write(cursor: Any, campaign: Campaign, execution: CampaignExec
     table, snapshots = CampaignParticipant._meta.db_table, ProgressSnapshot._meta.db_table
     if fresh:
         # No temporary table for them: one write per row instead of two.
-        rows_copy(table, (*PARTICIPANT_COLUMNS, "participant_key", "last_execution_id", "updated_at", "created_at",
-                          "campaign_id", "name", "email"),
-                  ((*values, execution.pk, now, now, campaign.pk, "", "") for values in fresh))
+        rows_copy(table, (*PARTICIPANT_COLUMNS, "participant_key"), fresh, constants=(
+            ("last_execution_id", execution.pk), ("updated_at", now), ("created_at", now),
+            ("campaign_id", campaign.pk), ("name", ""), ("email", "")))
         # Inserted by this execution = created at its timestamp and last written by it (an updated participant
         # existed before the execution began, so its creation time is earlier).
         cursor.execute(

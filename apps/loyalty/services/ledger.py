@@ -533,9 +533,8 @@ def _rows_insert(model: type[Model], columns: Sequence[str], rows: Sequence[Sequ
             raise ValueError(f"{meta.label}.{field.attname} needs a value")
         fixed.append((field, value))
     if not suffix:  # nothing to return: COPY, which the server consumes while the rows are still being sent
-        constants = tuple(value for _field, value in fixed)
-        rows_copy(meta.db_table, [field.column for field in [*named, *(field for field, _value in fixed)]],
-                  ((*row, *constants) for row in rows))
+        rows_copy(meta.db_table, [field.column for field in named], rows,
+                  constants=[(field.column, value) for field, value in fixed])
         return []
     arrays = [list(column) for column in zip(*rows, strict=True)]
     aliases = [f"c{index}" for index in range(len(named))]
