@@ -5,15 +5,18 @@ Usage: .venv/bin/python bench/campaign_execution.py [--lines 1000000] [--partici
 Generates the English demo sales database in its own PostgreSQL database on the server DATABASE_URL points
 at (default name: <our database>_bench_campaigns), adds salespeople up to ``--participants`` and spreads the
 orders over them (so the regional goal pays thousands of participants), provisions a scratch tenant
-(``benchcampaigns``), then runs the seed's Premium Line campaign through the real services: schema analysis,
-rule document, approval (compiled, guarded SQL), and ``--executions`` executions: the first (10,000
-participants join: loyalty members enrolled, ~16,000 ledger awards, allocations, snapshots) and the steady
-state (the same sales again: nothing to allocate, nothing to write). The bare compiled query runs before each
-execution too (the machine is shared: interleaving cancels drift). Prints, per execution, the evaluation time
-(the compiled query on the customer database), the allocation time (everything after it, commit included),
-the whole, and its ratio to the median bare query (target: at most 3); then the steady state's median and the
-load average. The tenant is deleted and the source database dropped unless --keep is given. Not part of the
-test suite.
+(``benchcampaigns``) connected to TLP (the product's TLP sandbox, served from a thread of this process, as a
+tenant's real TLP would be; ``--no-tlp`` leaves TLP unconfigured), then runs the seed's Premium Line campaign
+through the real services: schema analysis, rule document, approval (compiled, guarded SQL; the campaign
+provisioned in TLP), and ``--executions`` executions: the first (10,000 participants join: loyalty members
+enrolled and their TLP members queued in the outbox, ~11,000 ledger awards and their TLP mirrors, allocations,
+snapshots) and the steady state (the same sales again: nothing to allocate, nothing to write). The outbox is
+only queued: its delivery to TLP is a worker's job after the commit, not part of an execution. The bare compiled
+query runs before each execution too (the machine is shared: interleaving cancels drift). Prints, per execution,
+the evaluation time (the compiled query on the customer database), the allocation time (everything after it,
+commit included), the whole, and its ratio to the median bare query (target: at most 3); then the steady state's
+median and the load average. The tenant is deleted and the source database dropped unless --keep is given. Not
+part of the test suite.
 """
 
 from __future__ import annotations
@@ -61,6 +64,9 @@ from apps.rules.services import rule_document_from_text, schema_mapping_analyse,
 from apps.rules.source_db import source_fetch, source_parse_url  # noqa: E402
 from apps.tenants.models import Client  # noqa: E402
 from apps.tenants.services import platform_bootstrap, tenant_delete, tenant_provision  # noqa: E402
+from apps.tlp.models import TLPOutbox  # noqa: E402
+from apps.tlp.sandbox import SandboxServer  # noqa: E402
+from apps.tlp.services import tlp_configure  # noqa: E402
 
 SLUG = "benchcampaigns"
 CAMPAIGN = """Campaign Premium Line Q1 2026, from January 1 to March 31, 2026.
@@ -119,10 +125,13 @@ def main() -> None:
                         help="before the last execution, return the Q1 orders of this many salespeople")
     parser.add_argument("--dsn", default=None)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--no-tlp", action="store_true", help="leave the tenant without a TLP configuration")
     parser.add_argument("--profile", action="store_true", help="print the executions' top functions (cProfile)")
     args = parser.parse_args()
 
     settings.CAMPAIGN_QUERY_TIMEOUT_MS = 600_000
+    settings.TLP_OUTBOX_KICK = False  # delivery is a worker's job after the commit (no worker runs here)
+    sandbox = None if args.no_tlp else SandboxServer(api_keys=["bench-campaigns-tlp-key"]).start()
     source = source_parse_url(url=args.dsn or source_dsn("bench_campaigns"))
     postgres_database_create(source=source, drop=True)
     started = time.perf_counter()
@@ -134,6 +143,8 @@ def main() -> None:
     try:
         with schema_context(SLUG):
             owner = user_list(role="owner").first()
+            if sandbox is not None:
+                tlp_configure(endpoint_url=sandbox.url, api_key="bench-campaigns-tlp-key")
             schema = source_schema_ingest(kind="connection", url=source.url, name="bench")
             schema_mapping_analyse(source_schema=schema)
             document = rule_document_from_text(text=CAMPAIGN, language="en", use_ai=False,
@@ -205,8 +216,12 @@ def main() -> None:
             if len(executions) > 2 and args.churn > 0:
                 last = executions[-1]
                 print(f"after {args.churn} sellers' orders returned: ratio {last.duration_ms / bare_ms:.2f}")
+            print("TLP                     : " + ("not configured" if sandbox is None else
+                  f"sandbox; campaign {campaign.tlp_status}; {TLPOutbox.objects.count():,} outbox rows queued"))
             print(f"load average after      : {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
+        if sandbox is not None:
+            sandbox.stop()
         if not args.keep:
             tenant = Client.objects.filter(schema_name=SLUG).first()
             if tenant:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import calendar
 import secrets
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -23,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-import psycopg
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
@@ -32,7 +30,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.core.bulk import rows_copy
+from apps.core.bulk import execute_bound, rows_copy
 from apps.core.compiled_query import CompiledQuery, row_insert, row_update
 from apps.core.errors import ApplicationError, ConflictError, NotFoundError, UnprocessableError
 from apps.loyalty.models import LedgerAllocation, LedgerEntry, Member, Program, Tier
@@ -494,24 +492,6 @@ def _tiers_apply_bulk(members: Sequence[Member], *, now: datetime) -> None:
             tier_apply(member=member, tiers=tiers, value=values[member.pk], now=now)
 
 
-def _bound(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Execute with the parameters bound on the server: Django's psycopg cursor interpolates them into the SQL
-    text, which for arrays of thousands of values costs more (quoting here, parsing there) than the statement
-    itself. Arrays take ``%b`` placeholders: psycopg dumps a list in binary ~10x faster than in text (no
-    per-element quoting), so ``%b::<type>[]``; results come back in binary too. Errors are Django's
-    (``IntegrityError``…); the statement is recorded like Django's own when queries are being logged. Returns
-    the rows, if any."""
-    started = time.monotonic()
-    with connection.cursor() as django_cursor:  # django-tenants sets the schema's search path on the way
-        raw = django_cursor.cursor.connection
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        cursor.execute(sql, params, binary=True)
-        rows = cursor.fetchall() if cursor.description is not None else []
-    if connection.queries_logged:
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
-    return rows
-
-
 def _rows_insert(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
                  suffix: str = "", **constants: Any) -> list[tuple[Any, ...]]:
     """``INSERT … SELECT FROM unnest(one array per column)``: one statement whose size and cost grow linearly
@@ -543,7 +523,7 @@ def _rows_insert(model: type[Model], columns: Sequence[str], rows: Sequence[Sequ
     unnest = ", ".join(f"%b::{field.db_type(connection)}[]" for field in named)
     sql = (f'INSERT INTO "{meta.db_table}" ({target}) SELECT {", ".join(select)} '  # noqa: S608 - metadata only
            f'FROM unnest({unnest}) WITH ORDINALITY AS v({", ".join(aliases)}, ord) ORDER BY v.ord {suffix}')
-    return _bound(sql, [*(value for _field, value in fixed), *arrays])  # in the order they appear
+    return execute_bound(sql, [*(value for _field, value in fixed), *arrays])  # in the order they appear
 
 
 @dataclass(slots=True)
@@ -628,7 +608,7 @@ def _joining_states(plan: EnrolmentPlan, member_ids: set[uuid.UUID]) -> dict[uui
 
 def _members_lock_rows(member_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Locked]:
     """Lock the members' rows in id order (the order every ledger path locks in) and read their balances."""
-    locked = {row[0]: _Locked(*row[1:]) for row in _bound(LOCK_SQL, [list(member_ids)])}
+    locked = {row[0]: _Locked(*row[1:]) for row in execute_bound(LOCK_SQL, [list(member_ids)])}
     if len(locked) != len(member_ids):
         raise NotFoundError(_("Member not found."), code="member_not_found")
     return locked
@@ -642,7 +622,7 @@ def _balances_write(locked: dict[uuid.UUID, _Locked], *, now: datetime) -> None:
     tiered = {pk: state for pk, state in locked.items()
               if state.touched and state.tier_basis == Program.TierBasis.POINTS}
     if plain:
-        _bound(f'UPDATE "{Member._meta.db_table}" AS m SET "available" = v.a, '  # noqa: S608 - metadata only
+        execute_bound(f'UPDATE "{Member._meta.db_table}" AS m SET "available" = v.a, '  # noqa: S608 - metadata only
                '"pending" = v.p, "lifetime" = v.l, "debt" = v.d, "last_activity_at" = %s, "updated_at" = %s '
                'FROM unnest(%b::uuid[], %b::bigint[], %b::bigint[], %b::bigint[], %b::bigint[]) '
                'AS v(id, a, p, l, d) WHERE m."id" = v.id',
@@ -682,7 +662,7 @@ def points_award_rows_bulk(*, awards: Sequence[AwardRow], actor: Any = None,
     if joining:
         locked.update(_joining_states(enrolment, {award.member_id for award in awards if award.member_id in joining}))
     seen: dict[str, tuple[uuid.UUID, uuid.UUID, int]] = {}
-    for key, entry_id, member_id, amount in _bound(
+    for key, entry_id, member_id, amount in execute_bound(
             'SELECT "idempotency_key", "id", "member_id", "amount" '  # noqa: S608 - metadata only
             f'FROM "{LedgerEntry._meta.db_table}" WHERE "idempotency_key" = ANY(%b::varchar[])',
             [[award.idempotency_key for award in awards]]):
@@ -844,7 +824,7 @@ def members_enroll_plan(*, program: Program, members: Sequence[MemberRow]) -> En
             MemberInput(customer_id=row.customer_id, email=row.email, name=row.name) for row in rows.values()])
         by_customer = {member.customer_id: member.pk for member in enrolled}
         return EnrolmentPlan(program.pk, [by_customer[(row.customer_id or "").strip()] for row in members], {})
-    found: dict[str, uuid.UUID] = dict(_bound(
+    found: dict[str, uuid.UUID] = dict(execute_bound(
         f'SELECT "customer_id", "id" FROM "{Member._meta.db_table}" '  # noqa: S608 - metadata only
         'WHERE "program_id" = %s AND "customer_id" = ANY(%b::varchar[])', [program.pk, list(rows)]))
     joining: dict[uuid.UUID, MemberRow] = {}
@@ -884,7 +864,7 @@ def _members_insert(plan: EnrolmentPlan, balances: dict[uuid.UUID, _Locked], *, 
         if not missing:
             return adopted
         planned = {row.customer_id: member_id for member_id, row in missing.items()}
-        taken = _bound(f'SELECT "customer_id", "id" FROM "{Member._meta.db_table}" '  # noqa: S608 - metadata only
+        taken = execute_bound(f'SELECT "customer_id", "id" FROM "{Member._meta.db_table}" '  # noqa: S608 - metadata only
                        'WHERE "program_id" = %s AND "customer_id" = ANY(%b::varchar[])',
                        [plan.program_id, list(planned)])
         if taken and not adopt:

@@ -37,6 +37,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.bulk import execute_bound
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.tlp import wire
 from apps.tlp.client import (
@@ -165,8 +166,9 @@ def ledger_point_type_key(program_id: Any) -> str:
     return f"loyalty-program:{program_id}"
 
 
-def _ledger_row(entry: Any, points: int | None) -> dict[str, Any] | None:
-    """What mirrors one ledger entry in TLP (operation, key, payload), or None when it moves no points."""
+def _ledger_parts(entry: Any, points: int | None) -> tuple[str, str, int, str] | None:
+    """How one ledger entry is mirrored: (operation, idempotency key, points, description), or None when it moves
+    no points."""
     amount = int(entry.amount)
     cancelled = entry.status == "cancelled" and amount < 0
     if amount == 0 or (points is not None and points <= 0):
@@ -177,15 +179,24 @@ def _ledger_row(entry: Any, points: int | None) -> dict[str, Any] | None:
         operation, key = (Operation.ACCRUE if entry.kind == "earn" else Operation.ISSUE), f"ledger:{entry.pk}"
     else:
         operation, key = Operation.REDEEM, f"ledger:{entry.pk}"
+    description = f"{entry.kind}: {entry.reason}" if entry.reason else str(entry.kind)
+    return operation, key, points if points is not None else abs(amount), description[:500]
+
+
+def _ledger_row(entry: Any, points: int | None) -> dict[str, Any] | None:
+    """What mirrors one ledger entry in TLP (operation, key, payload), or None when it moves no points."""
+    parts = _ledger_parts(entry, points)
+    if parts is None:
+        return None
+    operation, key, points, description = parts
     member = entry.member
     program = member.program
-    description = f"{entry.kind}: {entry.reason}" if entry.reason else str(entry.kind)
     payload = {
-        "points": points if points is not None else abs(amount),
+        "points": points,
         "point_type": {"key": ledger_point_type_key(program.pk), "name": program.name},
         "member": {"email": member.email or "", "name": member.name or ""},
         "reference": key,
-        "description": description[:500],
+        "description": description,
     }
     return {"operation": operation, "payload": payload, "member_key": ledger_member_key(member.pk),
             "idempotency_key": key, "source_type": "loyalty.ledgerentry", "source_id": str(entry.pk)}
@@ -203,24 +214,86 @@ def tlp_outbox_enqueue_ledger_entry(*, entry: Any, points: int | None = None) ->
     return None if row is None else tlp_outbox_enqueue(**row)
 
 
+def _member_identity(member: Any) -> tuple[str, str, str]:
+    """A member's email and name as TLP gets them, and their digest (what the upsert is keyed by)."""
+    email, name = (member.email or "").strip(), (member.name or "").strip()
+    return email, name, hashlib.sha256(f"{email}\x00{name}".encode()).hexdigest()[:16]
+
+
 def _member_upsert_row(member: Any) -> dict[str, Any]:
     """A loyalty member's TLP member, created (or updated) explicitly: keyed by what it says, so an unchanged
     member is queued once and a changed email or name once more."""
-    email, name = (member.email or "").strip(), (member.name or "").strip()
+    email, name, digest = _member_identity(member)
     member_key = ledger_member_key(member.pk)
-    digest = hashlib.sha256(f"{email}\x00{name}".encode()).hexdigest()[:16]
     return {"operation": Operation.MEMBER_UPSERT, "payload": {"member": {"email": email, "name": name}},
             "member_key": member_key, "idempotency_key": f"member-upsert:{member_key}:{digest}",
             "source_type": "loyalty.member", "source_id": str(member.pk)}
 
 
+class _BulkRows:
+    """Outbox rows as the six columns ``OUTBOX_INSERT`` binds, for thousands of members and entries: the rows of
+    ``_member_upsert_row`` and ``_ledger_row``, with each payload written as JSON text from fragments encoded
+    once (a program's point type, a member's identity, a description) instead of ``json.dumps`` of a nested
+    dict per row, which was most of a campaign's bulk enqueue (tests compare both forms)."""
+
+    def __init__(self) -> None:
+        self.columns: tuple[list[str], ...] = ([], [], [], [], [], [])
+        self._identities: dict[tuple[str, str], tuple[str, str]] = {}
+        self._members: dict[Any, tuple[str, str]] = {}
+        self._point_types: dict[Any, str] = {}
+        self._texts: dict[str, str] = {}
+
+    def _append(self, *row: str) -> None:
+        for column, value in zip(self.columns, row, strict=True):
+            column.append(value)
+
+    def _text(self, value: str) -> str:
+        text = self._texts.get(value)
+        if text is None:
+            text = self._texts[value] = json.dumps(value)
+        return text
+
+    def member(self, member: Any) -> None:
+        email, name, digest = _member_identity(member)
+        known = self._identities.get((email, name))
+        if known is None:
+            known = self._identities[(email, name)] = (
+                f'{{"member": {{"email": {self._text(email)}, "name": {self._text(name)}}}}}', digest)
+        member_key = ledger_member_key(member.pk)
+        self._append(Operation.MEMBER_UPSERT, known[0], member_key, f"member-upsert:{member_key}:{known[1]}",
+                     "loyalty.member", str(member.pk))
+
+    def entry(self, entry: Any) -> None:
+        parts = _ledger_parts(entry, None)
+        if parts is None:
+            return
+        operation, key, points, description = parts  # the key: "ledger:<uuid>", nothing to escape
+        member = entry.member
+        known = self._members.get(member.pk)
+        if known is None:
+            program = member.program
+            point_type = self._point_types.get(program.pk)
+            if point_type is None:  # the checks _payload_check makes, once per program (points are > 0 here)
+                _payload_check(operation, {"points": points, "point_type": {
+                    "key": ledger_point_type_key(program.pk), "name": program.name}})
+                point_type = self._point_types[program.pk] = (
+                    f'{{"key": {self._text(ledger_point_type_key(program.pk))}, "name": {self._text(program.name)}}}')
+            known = self._members[member.pk] = (ledger_member_key(member.pk), (
+                f'"point_type": {point_type}, "member": {{"email": {self._text(member.email or "")}, '
+                f'"name": {self._text(member.name or "")}}}'))
+        self._append(operation, f'{{"points": {points}, {known[1]}, "reference": "{key}", '
+                                f'"description": {self._text(description)}}}',
+                     known[0], key, "loyalty.ledgerentry", str(entry.pk))
+
+
 OUTBOX_INSERT = (
-    'INSERT INTO "tlp_tlpoutbox" ("operation", "payload", "member_key", "idempotency_key", '
+    'WITH queued AS (INSERT INTO "tlp_tlpoutbox" ("operation", "payload", "member_key", "idempotency_key", '
     '"source_type", "source_id", "status", "attempts", "next_attempt_at", "last_error", "created_at", "updated_at") '
     'SELECT v.operation, v.payload::jsonb, v.member_key, v.idempotency_key, v.source_type, v.source_id, %s, 0, '
-    '%s, \'\', %s, %s FROM unnest(%s::varchar[], %s::text[], %s::varchar[], %s::varchar[], %s::varchar[], '
-    '%s::varchar[]) WITH ORDINALITY AS v(operation, payload, member_key, idempotency_key, source_type, '
-    'source_id, ord) ORDER BY v.ord ON CONFLICT ("idempotency_key") DO NOTHING RETURNING "id"'
+    '%s, \'\', %s, %s FROM unnest(%b::varchar[], %b::text[], %b::varchar[], %b::varchar[], %b::varchar[], '
+    '%b::varchar[]) WITH ORDINALITY AS v(operation, payload, member_key, idempotency_key, source_type, '
+    'source_id, ord) ORDER BY v.ord ON CONFLICT ("idempotency_key") DO NOTHING RETURNING 1) '
+    'SELECT count(*) FROM queued'
 )
 
 
@@ -235,21 +308,16 @@ def tlp_outbox_enqueue_ledger_entries(*, entries: Sequence[Any] = (), members: S
         raise RuntimeError("tlp_outbox_enqueue_ledger_entries must run inside the transaction that wrote them")
     if (not entries and not members) or tlp_configuration_active() is None:
         return 0
-    rows = [_member_upsert_row(member) for member in members]
+    rows = _BulkRows()
+    for member in members:
+        rows.member(member)
     for entry in entries:
-        row = _ledger_row(entry, None)
-        if row is not None:
-            _payload_check(row["operation"], row["payload"])
-            rows.append(row)
-    if not rows:
+        rows.entry(entry)
+    if not rows.columns[0]:
         return 0
     now = timezone.now()
-    columns = [[row[name] for row in rows] for name in ("operation", "payload", "member_key", "idempotency_key",
-                                                          "source_type", "source_id")]
-    columns[1] = [json.dumps(payload) for payload in columns[1]]
-    with connection.cursor() as cursor:
-        cursor.execute(OUTBOX_INSERT, [Status.PENDING, now, now, now, *columns])
-        created = len(cursor.fetchall())
+    # Bound on the server: interpolated into the SQL text, 20,000 payloads took longer to quote than to insert.
+    created = execute_bound(OUTBOX_INSERT, [Status.PENDING, now, now, now, *rows.columns])[0][0]
     if created and _setting("TLP_OUTBOX_KICK", True):
         transaction.on_commit(_kick)
     return created

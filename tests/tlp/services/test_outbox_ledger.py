@@ -121,3 +121,24 @@ def test_bulk_ledger_writes_queue_their_mirror_once_in_ledger_order(tlp_configur
     # replaying the same bulk call credits nothing and queues nothing more
     points_award_bulk(awards=awards)
     assert TLPOutbox.objects.count() == 3
+
+
+def test_the_bulk_form_queues_exactly_what_the_single_form_would(tlp_configured):
+    """The bulk enqueue writes payloads as JSON text from cached fragments: the rows must equal, field for
+    field, those of the one-entry and one-member forms (names that need escaping included)."""
+    from apps.tlp.services.outbox import _ledger_row, _member_upsert_row, tlp_outbox_enqueue_ledger_entries
+
+    program = ProgramFactory(name='Club "Ação" \\ 10%')
+    members = [member_make(program, email=f"m{index}@example.test", name=name)
+               for index, name in enumerate(['Zoë "Z"', "Line\nbreak", "Zoë \"Z\""])]
+    with transaction.atomic():
+        entries = [points_award(member=member, points=10 + index, source="purchase", reason="Ünïcode: 🎉",
+                                idempotency_key=f"b-{index}") for index, member in enumerate(members)]
+        entries.append(points_deduct(member=members[0], points=5, reason="tab\there", idempotency_key="b-debit"))
+        TLPOutbox.objects.all().delete()
+        assert tlp_outbox_enqueue_ledger_entries(entries=entries, members=members) == 3 + 4
+
+    expected = [_member_upsert_row(member) for member in members] + [_ledger_row(entry, None) for entry in entries]
+    fields = ("operation", "payload", "member_key", "idempotency_key", "source_type", "source_id")
+    assert list(TLPOutbox.objects.order_by("pk").values(*fields)) == [
+        {name: row[name] for name in fields} for row in expected]
