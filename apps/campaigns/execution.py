@@ -4,7 +4,8 @@ owed, exactly once.
 1. The frozen participants query runs read-only with a statement timeout (``apps.rules.source_db``); the
    DSN is decrypted here, in the worker.
 2. One transaction, under the campaign's row lock, does the rest: new participants join (each a member of the
-   campaign's loyalty program keyed by the salesperson id, and a TLP member queued through the outbox), the
+   campaign's loyalty program keyed by the salesperson id, and a TLP member queued through the outbox: an
+   upsert, or for a member with points in this run the mirror of their first points, which creates it), the
    allocation, participants whose progress changed and their progress snapshots. A failure anywhere rolls back
    all of it; the execution row (written before) records the error.
 3. Points owed per participant and goal are what the rules pay now (the highest threshold reached, plus
@@ -304,7 +305,7 @@ def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: Campa
     for row in rows:
         records.setdefault(str(row[rules.key]), row)  # one row per salesperson (a duplicate is ignored)
     fresh = {key: uuid.uuid4() for key in records if key not in known}
-    members, enrolment = _members_ensure(campaign, records, known)
+    members, enrolment, joining = _members_ensure(campaign, records, known)
     stats = ExecutionStats(participants=len(records))
     # A participant whose row and rules are those of their last change was settled by that run (everything owed
     # paid, the rest held): nothing to allocate, nothing to write. Only the others are evaluated.
@@ -346,6 +347,12 @@ def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: Campa
         if progressed or moved or held != old.points_held or old.member_id != members[key]:
             changed.append((key, participant_id, row, owed, held, digest, progressed))
 
+    if joining:
+        # A joining member with points now gets their TLP member from their first points' mirror (which
+        # carries their email and name, and goes out first for them): an upsert too would be a row and a TLP
+        # call more per member for the same member.
+        awarded = {award[0] for award in awards}
+        tlp_outbox_enqueue_ledger_entries(members=[member for member in joining if member.pk not in awarded])
     allocations: list[tuple[Any, ...]] = []
     paid_now: dict[uuid.UUID, int] = {}
     if claws:
@@ -393,22 +400,22 @@ def _allocated_so_far(campaign: Campaign,
             .values_list("participant_id", "goal_id", "total", "count")}
 
 
-def _members_ensure(campaign: Campaign, records: dict[str, tuple[Any, ...]],
-                    known: dict[str, _Known]) -> tuple[dict[str, uuid.UUID], EnrolmentPlan | None]:
+def _members_ensure(campaign: Campaign, records: dict[str, tuple[Any, ...]], known: dict[str, _Known]
+                    ) -> tuple[dict[str, uuid.UUID], EnrolmentPlan | None, list[MemberRef]]:
     """Each participant's loyalty member id. Those without one join now (with their email when known, blank
-    otherwise) and are given a TLP member through the outbox, ahead of any points; the members not enrolled yet
-    are only planned here: the ledger's bulk award writes them with their balances (one insert, no update)."""
+    otherwise); the members not enrolled yet are only planned here: the ledger's bulk award writes them with
+    their balances (one insert, no update). Also returns the joining members, whose TLP member the caller
+    queues."""
     members = {key: old.member_id for key, old in known.items() if key in records and old.member_id is not None}
     joining = [(key, (known[key].email if key in known else "").strip().lower(),
                 known[key].name if key in known else "") for key in records if key not in members]
     if not joining:
-        return members, None
+        return members, None, []
     program = program_resolve(program_id=campaign.loyalty_program_id)
     plan = members_enroll_plan(program=program, members=[MemberRow(key, email, name) for key, email, name in joining])
     members.update(zip((key for key, _e, _n in joining), plan.ids, strict=True))
-    tlp_outbox_enqueue_ledger_entries(members=[
-        MemberRef(member_id, email, name) for (_key, email, name), member_id in zip(joining, plan.ids, strict=True)])
-    return members, plan if plan.joining else None
+    refs = [MemberRef(member_id, email, name) for (_key, email, name), member_id in zip(joining, plan.ids, strict=True)]
+    return members, plan if plan.joining else None, refs
 
 
 def _clawbacks(campaign: Campaign, claws: list[_Claw], allocations: list[tuple[Any, ...]],
