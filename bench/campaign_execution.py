@@ -255,8 +255,8 @@ def main() -> None:
                   f"rows again by the database alone; bare query + floor = {(bare_ms + floor) / bare_ms:.2f}x "
                   "the bare query")
             for table, (rows, ms) in written.items():
-                print(f"    {table:<30}: {ms:6.1f} ms" + (f" for {rows:,} rows" if rows else
-                                                          " at commit: the deferred foreign-key checks, the WAL flush"))
+                print(f"    {table:<30}: {ms:6.1f} ms" + (f" for {rows:,} rows" if table != "commit" else
+                                                          " (the deferred foreign-key checks, the WAL flush)"))
             quiet = executions[1:-1] if len(executions) > 2 and args.churn > 0 else executions[1:]
             if quiet:
                 steady = statistics.median(e.duration_ms for e in quiet)
