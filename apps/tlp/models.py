@@ -22,10 +22,7 @@ class TLPConfiguration(BaseModel):
     last_error = models.TextField(_("last error"), blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     last_latency_ms = models.PositiveIntegerField(_("last latency (ms)"), null=True, blank=True)
-    # Branding for offer graphics (there is no tenant branding model yet).
-    brand_primary_color = models.CharField(_("brand primary colour"), max_length=7, default="#1d4ed8")
-    brand_accent_color = models.CharField(_("brand accent colour"), max_length=7, default="#f59e0b")
-    brand_logo = models.CharField(_("brand logo (storage path)"), max_length=500, blank=True)
+    # Offer graphics wear the tenant's branding (apps.branding): no colours or logo of TLP's own.
 
     class Meta(BaseModel.Meta):
         verbose_name = _("TLP configuration")

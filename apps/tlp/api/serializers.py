@@ -70,10 +70,13 @@ class TLPGraphicsGenerateInput(serializers.Serializer):
     campaign_key = serializers.CharField(max_length=100)
     prizes = TLPPrizeInput(many=True, required=False, help_text=_(
         "Default: the prizes of the campaign's provisioned redemption offers."))
-    primary_color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
-    accent_color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+    primary_color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False, help_text=_(
+        "For these graphics only. Default: the tenant's branding."))
+    accent_color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False, help_text=_(
+        "For these graphics only. Default: the tenant's branding."))
     logo_base64 = serializers.CharField(required=False, max_length=1_400_000, help_text=_(
-        "The logo as base64 (PNG, JPEG, GIF or WebP; 1 MB at most); kept for the next graphics."))
+        "The logo as base64 (PNG, JPEG, GIF or WebP; 1 MB at most), for these graphics only. Default: the "
+        "tenant's branding logo."))
     points_label = serializers.CharField(required=False, max_length=30)
 
 

@@ -21,7 +21,7 @@ from apps.tlp.services.configuration import (
 from apps.tlp.services.graphics import (
     OfferGraphic,
     offer_svg_store,
-    tlp_branding_update,
+    tlp_branding_for,
     tlp_offer_graphics_generate,
 )
 from apps.tlp.services.outbox import (
@@ -47,7 +47,7 @@ __all__ = [
     "ProvisionResult",
     "TLPHealth",
     "offer_svg_store",
-    "tlp_branding_update",
+    "tlp_branding_for",
     "tlp_campaign_provision",
     "tlp_client_active",
     "tlp_client_build",

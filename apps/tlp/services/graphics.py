@@ -15,11 +15,13 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from apps.branding.models import DEFAULT_ACCENT, DEFAULT_PRIMARY
+from apps.branding.selectors import branding_get, branding_logo
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.tenants.selectors import tenant_base_url
 from apps.tlp.graphics import HEX_COLOR, UnsafeSVGError, icon_for, offer_graphic_render, svg_sanitize
-from apps.tlp.models import TLPConfiguration, TLPEntity
-from apps.tlp.selectors import tlp_configuration_get, tlp_entity_list
+from apps.tlp.models import TLPEntity
+from apps.tlp.selectors import tlp_entity_list
 from apps.tlp.services.outbox import tlp_outbox_enqueue
 
 MAX_LOGO_BYTES = 1_000_000
@@ -70,39 +72,27 @@ def _logo_check(logo: bytes) -> None:
 
 
 def tlp_branding_get() -> Branding:
-    configuration = tlp_configuration_get()
-    if configuration is None:
-        return Branding(primary_color="#1d4ed8", accent_color="#f59e0b", logo=None)
-    logo = None
-    if configuration.brand_logo and default_storage.exists(configuration.brand_logo):
-        with default_storage.open(configuration.brand_logo, "rb") as handle:
-            logo = handle.read()
-    return Branding(configuration.brand_primary_color, configuration.brand_accent_color, logo)
+    """The look of TLP's offer graphics: the tenant's branding (``apps.branding``: its colours and logo), or
+    the product's defaults when it was never set. One brand for the console, the dashboards and TLP."""
+    branding = branding_get()
+    if branding is None:
+        return Branding(DEFAULT_PRIMARY, DEFAULT_ACCENT, None)
+    logo = branding_logo()
+    return Branding(branding.primary_color, branding.accent_color, logo.data if logo is not None else None)
 
 
-def tlp_branding_update(*, primary_color: str | None = None, accent_color: str | None = None,
-                        logo: bytes | None = None) -> Branding:
-    """Validate and keep the colours and logo for the next graphics (kept with the TLP configuration, when
-    there is one; otherwise they apply to this generation only)."""
+def tlp_branding_for(*, primary_color: str | None = None, accent_color: str | None = None,
+                     logo: bytes | None = None) -> Branding:
+    """The branding of one generation of graphics: the tenant's, with the colours and logo given in its place.
+    Nothing is saved: the tenant's own branding is changed in its settings, with their checks. Refuses (400)
+    a colour that is not #rrggbb or a logo that is not a readable image."""
     primary = _color(primary_color, "primary_color")
     accent = _color(accent_color, "accent_color")
     if logo is not None:
         _logo_check(logo)
     current = tlp_branding_get()
-    branding = Branding(primary or current.primary_color, accent or current.accent_color,
-                        logo if logo is not None else current.logo)
-    configuration = tlp_configuration_get()
-    if configuration is not None and (primary or accent or logo is not None):
-        with transaction.atomic():
-            configuration = TLPConfiguration.objects.select_for_update().get(pk=configuration.pk)
-            configuration.brand_primary_color = branding.primary_color
-            configuration.brand_accent_color = branding.accent_color
-            if logo is not None:
-                digest = hashlib.sha256(logo).hexdigest()[:16]
-                configuration.brand_logo = default_storage.save(
-                    f"{GRAPHICS_DIR}/{connection.schema_name}/logo-{digest}", ContentFile(logo))
-            configuration.save()
-    return branding
+    return Branding(primary or current.primary_color, accent or current.accent_color,
+                    logo if logo is not None else current.logo)
 
 
 def media_absolute_url(*, path: str, base_url: str | None = None) -> str:
@@ -159,7 +149,7 @@ def tlp_offer_graphics_generate(*, campaign_key: str, prizes: Sequence[dict[str,
     """A graphic per prize (``{"id", "name", "points_cost"}``; default: the campaign's provisioned redemption
     offers). Offers already in TLP get their ``imageUrl`` updated through the outbox. Refuses (404) a campaign
     with neither prizes given nor redemption offers provisioned."""
-    branding = tlp_branding_update(primary_color=primary_color, accent_color=accent_color, logo=logo)
+    branding = tlp_branding_for(primary_color=primary_color, accent_color=accent_color, logo=logo)
     prefix = f"campaign:{campaign_key}:prize:"
     provisioned = {entity.local_ref[len(prefix):]: entity for entity in
                    tlp_entity_list(kind=TLPEntity.Kind.REDEMPTION_OFFER, local_ref_prefix=prefix)}

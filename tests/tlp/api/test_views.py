@@ -155,7 +155,10 @@ def test_generate_graphics_updates_provisioned_offers_through_the_outbox(api_cli
     with sandbox_clean.state.lock:
         offer = sandbox_clean.state.accounts[tlp_key].offers[graphic["offer_id"]]
     assert offer["imageUrl"] == graphic["image_url"]
-    assert TLPConfiguration.objects.get().brand_accent_color == "#22c55e"
+    # The colour given was for these graphics only: the tenant's branding (never set here) is untouched.
+    from apps.branding.selectors import branding_get
+
+    assert branding_get() is None
 
 
 @pytest.mark.parametrize(("payload", "field"), [
