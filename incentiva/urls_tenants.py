@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from oauth2_provider.urls import base_urlpatterns as oauth2_base_urlpatterns
 
 from apps.core import views as core_views
+from apps.tlp import views as tlp_views
 
 urlpatterns = [
     # The partner API's own prefixes first: Django tries the patterns in order and, for each one that does not
@@ -17,6 +18,8 @@ urlpatterns = [
     path("api/loyalty-referral/", include("apps.referrals.api.urls")),
     path("api/developer/", include("apps.developer.api.urls")),
     path("api/tlp/", include("apps.tlp.api.urls")),
+    # Offer graphics TLP links to (public, immutable): the path media storage gives them (apps/tlp/views.py).
+    path("media/tlp/graphics/<path:path>", tlp_views.offer_graphic, name="tlp-offer-graphic"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),

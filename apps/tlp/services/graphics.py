@@ -106,6 +106,35 @@ def media_absolute_url(*, path: str, base_url: str | None = None) -> str:
     return f"{base}{url}"
 
 
+def _segment(value: str, length: int) -> str:
+    """A campaign key or prize id as one safe path segment (letters, digits, ``-`` and ``_``)."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in value)[:length] or "-"
+
+
+@dataclass(frozen=True)
+class GraphicFile:
+    name: str
+    content_type: str
+
+
+GRAPHIC_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
+
+
+def offer_graphic_find(*, path: str) -> GraphicFile | None:
+    """A stored offer graphic of this tenant by its path below ``/media/tlp/graphics/<schema>/`` (what the
+    offers' ``imageUrl`` names), or None: another tenant's, another kind of file, or one not stored."""
+    parts = path.split("/")
+    if (len(parts) != 3 or parts[0] != connection.schema_name or any(part in ("", ".", "..") for part in parts)
+            or any(part != _segment(part, len(part)) for part in parts[:2])):
+        return None
+    suffix = parts[2][parts[2].rfind("."):] if "." in parts[2] else ""
+    stem = parts[2][:-len(suffix)] if suffix else parts[2]
+    name = f"{GRAPHICS_DIR}/{path}"
+    if suffix not in GRAPHIC_TYPES or stem != _segment(stem, len(stem)) or not default_storage.exists(name):
+        return None
+    return GraphicFile(name, GRAPHIC_TYPES[suffix])
+
+
 def offer_graphic_store(*, campaign_key: str, prize_id: str, name: str, points: int, branding: Branding,
                         base_url: str | None = None, points_label: str | None = None,
                         description: str = "") -> tuple[str, str, str]:
@@ -117,9 +146,7 @@ def offer_graphic_store(*, campaign_key: str, prize_id: str, name: str, points: 
         name, str(points), label, icon, branding.primary_color, branding.accent_color,
         hashlib.sha256(branding.logo or b"").hexdigest(),
     ]).encode()).hexdigest()[:16]
-    safe_prize = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in prize_id)[:60] or "prize"
-    safe_campaign = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in campaign_key)[:80]
-    path = f"{GRAPHICS_DIR}/{connection.schema_name}/{safe_campaign}/{safe_prize}-{digest}.png"
+    path = f"{GRAPHICS_DIR}/{connection.schema_name}/{_segment(campaign_key, 80)}/{_segment(prize_id, 60)}-{digest}.png"
     if not default_storage.exists(path):
         png = offer_graphic_render(prize_name=name, points=points, points_label=label,
                                    primary_color=branding.primary_color, accent_color=branding.accent_color,
@@ -136,7 +163,7 @@ def offer_svg_store(*, campaign_key: str, prize_id: str, svg: str, base_url: str
         raise ApplicationError(_("The SVG illustration cannot be used."), code="invalid",
                                fields={"svg": [str(exc)]}) from exc
     digest = hashlib.sha256(clean.encode()).hexdigest()[:16]
-    path = f"{GRAPHICS_DIR}/{connection.schema_name}/{campaign_key}/{prize_id}-{digest}.svg"
+    path = f"{GRAPHICS_DIR}/{connection.schema_name}/{_segment(campaign_key, 80)}/{_segment(prize_id, 60)}-{digest}.svg"
     if not default_storage.exists(path):
         path = default_storage.save(path, ContentFile(clean.encode()))
     return path, media_absolute_url(path=path, base_url=base_url)
