@@ -27,8 +27,11 @@ No query runs per participant, and no model instance is built per participant: p
 allocations so far, awards, snapshots are read and written in bulk from plain tuples (COPY, or one
 ``INSERT/UPDATE … unnest``). A participant whose query row and rules are those of their last change (the
 ``progress_digest`` fingerprint) and who is owed nothing new is not written again, and gets no new snapshot:
-the history holds one snapshot per change, not per run. Progress is pushed on commit to ``campaign:<id>``,
-and to ``user:<id>`` of each linked participant whose progress or points changed.
+the history holds one snapshot per change, not per run. The fingerprint leaves out the regional goals'
+attainment and percentage, which are the region's: when only those moved (a sale elsewhere in the region),
+the participant's progress gets the region's new figures, and a snapshot, from one statement per region
+(``_regions_write``), and each execution records every region's figures (``regions``). Progress is pushed on
+commit to ``campaign:<id>``, and to ``user:<id>`` of each linked participant whose progress or points changed.
 """
 
 from __future__ import annotations
@@ -39,10 +42,11 @@ import gc
 import hashlib
 import json
 import logging
+import operator
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -61,7 +65,7 @@ from apps.campaigns.models import (
     ProgressSnapshot,
 )
 from apps.campaigns.selectors import campaign_running_version, campaign_source_database
-from apps.core.bulk import rows_copy
+from apps.core.bulk import execute_bound, rows_copy
 from apps.core.errors import ConflictError
 from apps.core.jobs import job_error_text
 from apps.core.live import campaign_topic, live_broadcast, user_topic
@@ -89,6 +93,7 @@ class ExecutionStats:
     held: int = 0
     clawed_back: int = 0
     unrecovered: int = 0
+    regions: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 class MemberRef(NamedTuple):
@@ -162,6 +167,7 @@ def campaign_execute(*, campaign: Campaign, trigger: str = CampaignExecution.Tri
     execution.points_held = stats.held
     execution.points_clawed_back = stats.clawed_back
     execution.points_unrecovered = stats.unrecovered
+    execution.regions = stats.regions
     _finish(execution, started)
     return execution
 
@@ -213,8 +219,16 @@ class _Rules:
             (goal["id"], json.dumps(goal["id"]), self.attained[goal["id"]], self.percent[goal["id"]],
              f'"target": {json.dumps(goal["target"])}, "scope": {json.dumps(goal["scope"])}')
             for goal in self.goals]
-        # What makes a participant's progress and allocation: the rules (version, policies) and their row.
-        self.salt = f"{version.pk}:{self.policy}:{campaign.retroactive_policy}:"
+        # What makes a participant's progress and allocation: the rules (version, policies) and their row, but
+        # for a regional goal's attainment and percentage: the region's, the same in every row of the region,
+        # kept up to date by one statement per region that changed (``_regions_write``), not per participant.
+        self.salt = f"{version.pk}:{self.policy}:{campaign.retroactive_policy}:core:"
+        self.region_values = [(goal["id"], self.attained[goal["id"]], self.percent[goal["id"]])
+                              for goal in self.goals if goal["scope"] == "region"
+                              and self.attained[goal["id"]] is not None and self.percent[goal["id"]] is not None]
+        regional = {position for _goal, *positions in self.region_values for position in positions}
+        core = [position for position in range(len(columns)) if position not in regional]
+        self.core = operator.itemgetter(*core) if len(core) > 1 else (lambda row: tuple(row[i] for i in core))
         individual = [goal for goal in self.goals if goal["scope"] == "individual"]
         # Per region goal, the individual goals whose attainment makes a contributor (contributors_only): the
         # one with the same metric and filters, else every individual goal.
@@ -229,7 +243,15 @@ class _Rules:
         return row[position] if position is not None else None
 
     def digest(self, row: tuple[Any, ...]) -> str:
-        return hashlib.md5((self.salt + repr(row)).encode(), usedforsecurity=False).hexdigest()
+        return hashlib.md5((self.salt + repr(self.core(row))).encode(), usedforsecurity=False).hexdigest()
+
+    def region_of(self, row: tuple[Any, ...]) -> str:
+        return str(self.at(row, self.region) or "")[:200]
+
+    def regional(self, row: tuple[Any, ...]) -> dict[str, list[str]]:
+        """The row's regional goals as progress stores them: {goal: [attained, percent]}."""
+        return {goal_id: [_text(row[attained]), _text(row[percent])]
+                for goal_id, attained, percent in self.region_values}
 
     def is_eligible(self, row: tuple[Any, ...]) -> bool:
         return bool(int(self.at(row, self.eligible) or 0))
@@ -307,14 +329,20 @@ def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: Campa
     fresh = {key: uuid.uuid4() for key in records if key not in known}
     members, enrolment, joining = _members_ensure(campaign, records, known)
     stats = ExecutionStats(participants=len(records))
+    regions, mixed = _regions(rules, records)
+    stats.regions = regions
     # A participant whose row and rules are those of their last change was settled by that run (everything owed
-    # paid, the rest held): nothing to allocate, nothing to write. Only the others are evaluated.
+    # paid, the rest held): nothing to allocate, nothing to write (but their region's attainment, when it moved:
+    # ``_regions_write``). Only the others are evaluated.
     pending: list[tuple[str, tuple[Any, ...], _Known | None, str]] = []
+    settled: dict[str, list[str]] = {}  # region -> its settled participants' keys
     for key, row in records.items():
         old, digest = known.get(key), rules.digest(row)
         stats.eligible += rules.is_eligible(row)
-        if old is not None and old.digest == digest and old.member_id == members[key]:
+        region = rules.region_of(row)
+        if old is not None and old.digest == digest and old.member_id == members[key] and region not in mixed:
             stats.held += old.points_held
+            settled.setdefault(region, []).append(key)
         else:
             pending.append((key, row, old, digest))
     so_far = _allocated_so_far(campaign, [old.id for _k, _r, old, _d in pending if old is not None])
@@ -377,13 +405,72 @@ def _apply(*, campaign: Campaign, version: CampaignRuleVersion, execution: Campa
                 ("campaign_id", campaign.pk), ("execution_id", execution.pk), ("rule_version_id", version.pk),
                 ("created_at", now)))
         _participants_write(cursor, campaign, execution, rules, known, members, changed, paid_now, now, stamp)
-    stats.changed = len(changed)
+        region_users = _regions_write(campaign, execution, regions, settled, now, stamp)
+    stats.changed = len(changed) + len(region_users)
     if campaign.status == Campaign.Status.APPROVED:
         campaign.status = Campaign.Status.ACTIVE
         campaign.save(update_fields=["status", "updated_at"])
     _broadcast(campaign, execution, stats, [
-        (known[key].user_id, key) for key, *_rest in changed if key in known and known[key].user_id is not None])
+        (known[key].user_id, key) for key, *_rest in changed if key in known and known[key].user_id is not None]
+        + [(user_id, key) for key, user_id in region_users if user_id is not None])
     return stats
+
+
+def _regions(rules: _Rules, records: dict[str, tuple[Any, ...]]) -> tuple[dict[str, dict[str, list[str]]], set[str]]:
+    """Each region's regional goals as this run's rows give them ({region: {goal: [attained, percent]}}), and
+    the regions whose rows disagree (then every participant of theirs is evaluated and written on their own,
+    as before: one value per region is what lets one statement update them all)."""
+    regions: dict[str, dict[str, list[str]]] = {}
+    mixed: set[str] = set()
+    if not rules.region_values:
+        return regions, mixed
+    for row in records.values():
+        region, values = rules.region_of(row), rules.regional(row)
+        if regions.setdefault(region, values) != values:
+            mixed.add(region)
+    for region in mixed:
+        del regions[region]
+    return regions, mixed
+
+
+def _regions_write(campaign: Campaign, execution: CampaignExecution,
+                   regions: dict[str, dict[str, list[str]]], settled: dict[str, list[str]], now: Any,
+                   stamp: str) -> list[tuple[str, uuid.UUID | None]]:
+    """A region whose attainment moved since the last successful run: its settled participants (nothing else of
+    theirs changed) get the region's new figures in their progress, and a snapshot, by one statement per region
+    (``jsonb_set`` of each regional goal's attainment and percentage, and of ``taken_at``), where a
+    participant-by-participant rewrite would format, send and parse every one of their rows. A new sale in a
+    region moves its total at almost every run, so this is the common case of a running campaign. Only rows
+    whose stored figures differ are written. Returns the (participant key, user id) of those written."""
+    candidates = [(region, values, settled[region]) for region, values in regions.items() if settled.get(region)]
+    if not candidates:
+        return []
+    previous = (CampaignExecution.objects.filter(campaign=campaign, status=CampaignExecution.Status.SUCCEEDED)
+                .exclude(pk=execution.pk).order_by("-started_at").values_list("regions", flat=True).first()) or {}
+    table, snapshots = CampaignParticipant._meta.db_table, ProgressSnapshot._meta.db_table
+    written: list[tuple[str, uuid.UUID | None]] = []
+    for region, values, keys in candidates:
+        if previous.get(region) == values:
+            continue
+        progress, params, differs, compare = '"progress"', [], [], []
+        for goal_id, (attained, percent) in values.items():
+            progress = (f"jsonb_set(jsonb_set({progress}, ARRAY['goals', %s, 'attained'], to_jsonb(%s::text)), "
+                        "ARRAY['goals', %s, 'percent'], to_jsonb(%s::text))")
+            params += [goal_id, attained, goal_id, percent]
+            differs.append("(p.\"progress\" #>> ARRAY['goals', %s, 'attained']) IS DISTINCT FROM %s OR "
+                           "(p.\"progress\" #>> ARRAY['goals', %s, 'percent']) IS DISTINCT FROM %s")
+            compare += [goal_id, attained, goal_id, percent]
+        written += execute_bound(
+            f'WITH moved AS (UPDATE "{table}" AS p SET "progress" = jsonb_set({progress}, \'{{taken_at}}\', '  # noqa: S608
+            f'to_jsonb(%s::text)), "last_execution_id" = %s, "updated_at" = %s WHERE p."campaign_id" = %s '
+            f'AND p."participant_key" = ANY(%b::varchar[]) AND ({" OR ".join(differs)}) RETURNING p."id", '
+            'p."participant_key", p."user_id", p."eligible", p."ineligible_reason", p."progress", p."points_owed"), '
+            f'snapshot AS (INSERT INTO "{snapshots}" ("execution_id", "participant_id", "taken_at", "eligible", '
+            '"ineligible_reason", "goals", "points_owed") SELECT %s, m."id", %s, m."eligible", '
+            'm."ineligible_reason", m."progress" -> \'goals\', m."points_owed" FROM moved m) '
+            'SELECT m."participant_key", m."user_id" FROM moved m',
+            [*params, stamp, execution.pk, now, campaign.pk, keys, *compare, execution.pk, now])
+    return written
 
 
 def _allocated_so_far(campaign: Campaign,

@@ -164,6 +164,9 @@ class CampaignExecution(BaseModel):
     # Claw-backs the members' balances could not cover: recorded as their debt, repaid by their next points.
     points_unrecovered = models.BigIntegerField(_("points recorded as debt"), default=0)
     error = models.TextField(_("error"), blank=True, default="")
+    # Per region, each regional goal's attainment and percentage as this run found them ({region: {goal:
+    # [attained, percent]}}): the next run compares with them to rewrite only what a region's change touched.
+    regions = models.JSONField(_("regional attainment"), default=dict, blank=True)
 
     class Meta(BaseModel.Meta):
         verbose_name = _("campaign execution")

@@ -381,3 +381,52 @@ def test_participants_get_their_tlp_member_when_they_join_ahead_of_their_points(
     assert len(found) == 1 and found[0]["email"] == "ana@example.test"
     quiet = next(key for key, row in expected.items() if not row["points"])  # a member with no points yet
     assert client.member_search(external_id=ledger_member_key(members[quiet]), fresh=True).items
+
+
+def test_a_regions_new_total_reaches_its_other_participants_by_one_statement_with_a_snapshot_each(
+        campaign_with_source, make_user, sales_data, sales_db, monkeypatch):
+    """Returned orders of one seller move their region's total: that seller is evaluated on their own; the
+    others of the region, whose rows did not change otherwise, get the region's new figures set in place, each
+    with a snapshot, exactly as a full rewrite would write them; other regions are not touched."""
+    from apps.campaigns.services import campaign_participant_link
+
+    campaign = approved(campaign_with_source, make_user)
+    campaign_execute(campaign=campaign)
+    before = {p.participant_key: p for p in campaign.participants.all()}
+    seller = _paid_winner(hand_points(sales_data))
+    region = before[seller].region
+    neighbours = sorted(key for key, p in before.items() if p.region == region and key != seller)
+    assert neighbours and len({p.region for p in before.values()}) > 1
+    linked = campaign_participant_link(campaign=campaign, participant_key=neighbours[0],
+                                       user=make_user(role="participant"))
+    pushed: list[tuple[str, str]] = []
+    monkeypatch.setattr("apps.campaigns.execution.live_broadcast",
+                        lambda topic, event, payload: pushed.append((topic, event)))
+
+    _return_q1_orders(sales_db, sales_data, seller)
+    execution = campaign_execute(campaign=campaign)
+
+    after = {p.participant_key: p for p in campaign.participants.all()}
+    regional = after[seller].progress["goals"]["regional"]  # the seller's own row, written in full
+    assert regional["attained"] != before[seller].progress["goals"]["regional"]["attained"]
+    assert execution.regions[region]["regional"] == [regional["attained"], regional["percent"]]
+    for key in neighbours:
+        progress = after[key].progress
+        assert progress["goals"]["regional"] == {**before[key].progress["goals"]["regional"],
+                                                 "attained": regional["attained"], "percent": regional["percent"]}
+        assert progress["goals"]["individual"] == before[key].progress["goals"]["individual"]
+        assert progress["taken_at"] > before[key].progress["taken_at"] and after[key].last_execution_id == execution.pk
+    snapshots = {s.participant.participant_key: s for s in ProgressSnapshot.objects.filter(execution=execution)
+                 .select_related("participant")}
+    assert set(snapshots) == {seller, *neighbours}  # the other regions did not move
+    assert all(snapshots[key].goals == after[key].progress["goals"] for key in neighbours)
+    assert execution.participants_updated == 1 + len(neighbours)
+    assert (f"user:{linked.user_id}", "campaign.my_progress") in pushed
+
+    # What a full rewrite of everyone (a policy change re-evaluates every participant) writes is the same.
+    Campaign.objects.filter(pk=campaign.pk).update(retroactive_policy=Campaign.RetroactivePolicy.CLAWBACK)
+    campaign.refresh_from_db()
+    assert campaign_execute(campaign=campaign).participants_updated == len(after)
+    rewritten = {p.participant_key: p.progress["goals"] for p in campaign.participants.all()}
+    assert all(rewritten[key] == after[key].progress["goals"] for key in neighbours)
+    assert campaign_execute(campaign=campaign).participants_updated == 0  # and then nothing moves

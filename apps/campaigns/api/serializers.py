@@ -128,7 +128,7 @@ class ExecutionOutput(serializers.ModelSerializer):
         model = CampaignExecution
         fields = ["id", "status", "trigger", "rule_version", "started_at", "finished_at", "duration_ms", "query_ms",
                   "rows_scanned", "participants_updated", "points_allocated", "points_held",
-                  "points_clawed_back", "points_unrecovered", "error"]
+                  "points_clawed_back", "points_unrecovered", "regions", "error"]
 
 
 class ParticipantOutput(serializers.ModelSerializer):

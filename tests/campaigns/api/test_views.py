@@ -104,6 +104,11 @@ def test_submit_approve_execute_and_participants(api_client, campaign_with_sourc
     assert participants and all(p["ineligible_reason"] == "terminated_before_end" for p in participants)
     executions = client.get(f"/api/campaigns/{campaign.pk}/executions").json()["results"]
     assert [e["id"] for e in executions] == [executed.json()["id"]]
+    # each region's regional goal as the run found it, as the participants of the region show it
+    regions = executed.json()["regions"]
+    shown = {p.region: p.progress["goals"]["regional"] for p in campaign.participants.all()}
+    assert regions and regions == {region: {"regional": [goal["attained"], goal["percent"]]}
+                                   for region, goal in shown.items()}
 
 
 def test_editing_a_running_campaign_through_the_api_keeps_the_approved_version(api_client, campaign_with_source,
