@@ -24,6 +24,7 @@ from apps.campaigns.execution import campaign_execute
 from apps.campaigns.models import Campaign, CampaignExecution
 from apps.campaigns.participant_import import participants_import_source
 from apps.campaigns.participant_services import campaign_participant_link, participants_members_ensure
+from apps.campaigns.selectors import campaign_last_calculation
 from apps.campaigns.services import campaign_approve, campaign_connection_set, campaign_create, campaign_submit
 from apps.core.errors import ApplicationError
 from apps.rules.selectors import schema_mapping_dict, source_schema_get_by_name
@@ -102,7 +103,7 @@ def campaign_demo_seed(*, sales_db_path: str, language: str = "pt-br") -> DemoCa
     created = campaign is None
     if campaign is None:
         campaign = _campaign_create(sales_db_path, language, approver)
-    execution = campaign.executions.filter(status=CampaignExecution.Status.SUCCEEDED).first()
+    execution = campaign_last_calculation(campaign=campaign)
     if execution is None and campaign.status in (Campaign.Status.APPROVED, Campaign.Status.ACTIVE):
         execution = campaign_execute(campaign=campaign, user=approver)
         if execution.status != CampaignExecution.Status.SUCCEEDED:

@@ -64,7 +64,7 @@ from apps.campaigns.models import (
     PointAllocation,
     ProgressSnapshot,
 )
-from apps.campaigns.selectors import campaign_running_version, campaign_source_database
+from apps.campaigns.selectors import campaign_last_calculation, campaign_running_version, campaign_source_database
 from apps.core.bulk import execute_bound, rows_copy
 from apps.core.errors import ConflictError
 from apps.core.jobs import job_error_text
@@ -445,8 +445,8 @@ def _regions_write(campaign: Campaign, execution: CampaignExecution,
     candidates = [(region, values, settled[region]) for region, values in regions.items() if settled.get(region)]
     if not candidates:
         return []
-    previous = (CampaignExecution.objects.filter(campaign=campaign, status=CampaignExecution.Status.SUCCEEDED)
-                .exclude(pk=execution.pk).order_by("-started_at").values_list("regions", flat=True).first()) or {}
+    last = campaign_last_calculation(campaign=campaign)  # this one is still running
+    previous = last.regions if last is not None else {}
     table, snapshots = CampaignParticipant._meta.db_table, ProgressSnapshot._meta.db_table
     written: list[tuple[str, uuid.UUID | None]] = []
     for region, values, keys in candidates:

@@ -55,6 +55,13 @@ def campaign_open_version(*, campaign: Campaign) -> CampaignRuleVersion | None:
                                                      CampaignRuleVersion.Status.PENDING]).first()
 
 
+def campaign_last_calculation(*, campaign: Campaign) -> CampaignExecution | None:
+    """The campaign's latest successful execution (a participant's own ``last_execution`` is the last one
+    that changed them, which may be older)."""
+    return (CampaignExecution.objects.filter(campaign=campaign, status=CampaignExecution.Status.SUCCEEDED)
+            .order_by("-started_at", "id").first())
+
+
 def campaign_running_version(*, campaign: Campaign) -> CampaignRuleVersion | None:
     """The approved version (what executions run), or None."""
     return campaign.rule_versions.filter(status=CampaignRuleVersion.Status.APPROVED).first()
@@ -189,7 +196,7 @@ def campaign_progress(*, campaign: Campaign, top: int = 10) -> dict[str, Any]:
     participants = list(campaign.participants.only(
         "participant_key", "name", "region", "eligible", "ineligible_reason", "progress", "points_allocated",
         "points_held", "points_owed"))
-    latest = campaign.executions.filter(status=CampaignExecution.Status.SUCCEEDED).order_by("-started_at").first()
+    latest = campaign_last_calculation(campaign=campaign)
     goals: dict[str, dict[str, Any]] = {}
     regions: dict[str, dict[str, Any]] = {}
     for participant in participants:

@@ -38,12 +38,12 @@ from django.utils.translation import gettext_lazy
 
 from apps.campaigns.models import (
     Campaign,
-    CampaignExecution,
     CampaignParticipant,
     CampaignRedemption,
     ProgressSnapshot,
 )
-from apps.campaigns.selectors import (
+from apps.campaigns.selectors import (  # noqa: F401 (campaign_last_calculation: the dashboard's "last run")
+    campaign_last_calculation,
     campaign_prizes,
     campaign_running_version,
     competition_ranks,
@@ -124,13 +124,6 @@ def _is_uuid(value: Any) -> bool:
     except ValueError:
         return False
     return True
-
-
-def campaign_last_calculation(*, campaign: Campaign) -> CampaignExecution | None:
-    """The campaign's latest successful execution (a participant's own ``last_execution`` is the last one
-    that changed them, which may be older)."""
-    return (CampaignExecution.objects.filter(campaign=campaign, status=CampaignExecution.Status.SUCCEEDED)
-            .order_by("-started_at", "id").first())
 
 
 # ------------------------------------------------------------------------------------------ goals

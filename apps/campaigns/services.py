@@ -45,7 +45,12 @@ from apps.campaigns.participant_services import (  # noqa: F401 (re-exported)
     participant_redeem,
     participants_members_ensure,
 )
-from apps.campaigns.selectors import campaign_open_version, campaign_running_version, leaderboard_rank
+from apps.campaigns.selectors import (
+    campaign_last_calculation,
+    campaign_open_version,
+    campaign_running_version,
+    leaderboard_rank,
+)
 from apps.core.crypto import secret_encrypt
 from apps.core.errors import ApplicationError, ConflictError, UnprocessableError
 from apps.core.jobs import periodic_task_schedule, periodic_task_unschedule
@@ -466,7 +471,7 @@ def _prizes_pay(campaign: Campaign) -> dict[Any, int]:
     participant id."""
     prizes = list(campaign.leaderboard_prizes.all())
     version = campaign_running_version(campaign=campaign)
-    execution = campaign.executions.filter(status=CampaignExecution.Status.SUCCEEDED).order_by("-started_at").first()
+    execution = campaign_last_calculation(campaign=campaign)
     if not prizes or version is None or execution is None:
         return {}
     winners: list[tuple[LeaderboardPrize, Any, int]] = []  # prize, ranked participant, rank
