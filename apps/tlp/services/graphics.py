@@ -15,8 +15,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-from apps.branding.models import DEFAULT_ACCENT, DEFAULT_PRIMARY
-from apps.branding.selectors import branding_get, branding_logo
+from apps.branding.selectors import branding_get, branding_logo, branding_theme
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.tenants.selectors import tenant_base_url
 from apps.tlp.graphics import HEX_COLOR, UnsafeSVGError, icon_for, offer_graphic_render, svg_sanitize
@@ -74,11 +73,9 @@ def _logo_check(logo: bytes) -> None:
 def tlp_branding_get() -> Branding:
     """The look of TLP's offer graphics: the tenant's branding (``apps.branding``: its colours and logo), or
     the product's defaults when it was never set. One brand for the console, the dashboards and TLP."""
-    branding = branding_get()
-    if branding is None:
-        return Branding(DEFAULT_PRIMARY, DEFAULT_ACCENT, None)
+    theme = branding_theme(branding=branding_get())  # the defaults, when it was never set
     logo = branding_logo()
-    return Branding(branding.primary_color, branding.accent_color, logo.data if logo is not None else None)
+    return Branding(theme.primary, theme.accent, logo.data if logo is not None else None)
 
 
 def tlp_branding_for(*, primary_color: str | None = None, accent_color: str | None = None,
